@@ -1,0 +1,50 @@
+#pragma once
+// The TOML config of DESIGN §1, with ASYNCPAGE_<KEY> environment overrides.
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+namespace asyncpage::config {
+
+struct Config {
+    std::string listen = "/run/asyncpage/asyncpage.sock";  // socket path or host:port
+    int workers = 0;                                       // 0 in the file is an error; default = cores
+    std::string dsn;
+    std::string jobs_dsn;  // defaults to dsn
+    int pool_size = 16;
+    int max_pending = 10000;
+    std::chrono::milliseconds default_timeout{5000};
+    std::chrono::milliseconds job_timeout{3600 * 1000};
+    int job_slots = 4;
+    std::chrono::milliseconds job_retention{24 * 3600 * 1000};
+    std::string reports_dir = "reports";
+    std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
+    std::string access_log;          // empty: stderr
+    std::string error_log;           // empty: stderr
+    std::size_t max_body = 1024 * 1024;
+    double report_share = 0.5;  // (0, 1]
+    bool debug = false;
+};
+
+// Names the offending key: what() is "config key 'pool_size': must be an integer >= 1".
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(std::string key, const std::string& message);
+    const std::string& key() const { return key_; }
+
+private:
+    std::string key_;
+};
+
+// Reads `path` (TOML, flat top-level keys), then applies overrides from `env`
+// (ASYNCPAGE_POOL_SIZE=32 ...; values parsed as the key's type from text).
+// Relative reports_dir is resolved against the config file's directory.
+// Throws ConfigError for unknown keys (also unknown ASYNCPAGE_* variables other
+// than ASYNCPAGE_CONFIG), wrong types and out-of-range values; a missing `dsn` is an error.
+Config load_config(const std::string& path, const std::map<std::string, std::string>& env);
+
+// The process environment as a map (for load_config).
+std::map<std::string, std::string> environment();
+
+}  // namespace asyncpage::config

@@ -1,0 +1,269 @@
+// The worker's accept path: accept4 on the shared non-blocking listen socket,
+// a peek-only handshake until the request's params are all buffered, then
+// FCGX_Accept_r on the accepted fd. Also opens the listen socket for the supervisor.
+#include "fcgi/listener.hpp"
+
+#include <arpa/inet.h>
+#include <fastcgi.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace asyncpage::fcgi {
+
+namespace {
+constexpr std::size_t kPeekLimit = 64 * 1024;  // params larger than this are refused
+constexpr Millis kHandshakeTimeout{5000};
+constexpr int kAcceptBurst = 256;  // accepts per wakeup, so pages keep flowing too
+
+std::runtime_error sys_error(const std::string& what) {
+    return std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+int open_unix(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) throw std::runtime_error("socket path too long: " + path);
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) throw std::runtime_error(path + " exists and is not a socket");
+        // Never unlink a socket a live server holds (FCGX_OpenSocket would): probe it.
+        int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int rc = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        int err = errno;
+        ::close(probe);
+        if (rc == 0) throw std::runtime_error("another server is listening on " + path);
+        if (err != ECONNREFUSED && err != ENOENT) {
+            errno = err;
+            throw sys_error("cannot probe existing socket " + path);
+        }
+        ::unlink(path.c_str());  // stale: nobody behind it
+    }
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) throw sys_error("socket");
+    // Created 0660 from the start: no window in which others may connect.
+    mode_t old = ::umask(0117);
+    int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::umask(old);
+    if (rc != 0) {
+        ::close(fd);
+        throw sys_error("bind " + path);
+    }
+    ::chmod(path.c_str(), 0660);
+    return fd;
+}
+
+int open_tcp(const std::string& listen) {
+    auto colon = listen.rfind(':');
+    std::string host = listen.substr(0, colon);
+    if (host == "localhost") host = "127.0.0.1";
+    int port = std::stoi(listen.substr(colon + 1));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+        throw std::runtime_error("listen: not an IPv4 address: " + host);
+    }
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) throw sys_error("socket");
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        throw sys_error("bind " + listen);
+    }
+    return fd;
+}
+
+enum class Peek { Complete, Incomplete, Bad };
+
+// Walks the FastCGI records peeked so far (FastCGI spec §3.3: 8-byte header,
+// content, padding): complete once BEGIN_REQUEST and the empty PARAMS record are in.
+Peek check_records(const unsigned char* buf, std::size_t n, const char** why) {
+    std::size_t off = 0;
+    bool begun = false;
+    while (off + 8 <= n) {
+        const unsigned char* h = buf + off;
+        if (h[0] != FCGI_VERSION_1) {
+            *why = "not FastCGI (bad version byte)";
+            return Peek::Bad;
+        }
+        std::size_t content = (std::size_t(h[4]) << 8) | h[5];
+        std::size_t total = 8 + content + h[6];
+        if (off + total > n) break;
+        switch (h[1]) {
+            case FCGI_BEGIN_REQUEST:
+                if (begun || content != 8) {
+                    *why = "bad BEGIN_REQUEST";
+                    return Peek::Bad;
+                }
+                begun = true;
+                break;
+            case FCGI_PARAMS:
+                if (!begun) {
+                    *why = "PARAMS before BEGIN_REQUEST";
+                    return Peek::Bad;
+                }
+                if (content == 0) return Peek::Complete;
+                break;
+            case FCGI_GET_VALUES:  // management record: libfcgi answers it
+                break;
+            default:
+                *why = "unexpected record type before the end of PARAMS";
+                return Peek::Bad;
+        }
+        off += total;
+    }
+    if (n >= kPeekLimit) {
+        *why = "request params larger than 64 KB";
+        return Peek::Bad;
+    }
+    return Peek::Incomplete;
+}
+}  // namespace
+
+int open_listen_socket(const std::string& listen) {
+    int fd = (!listen.empty() && listen[0] == '/') ? open_unix(listen) : open_tcp(listen);
+    if (::listen(fd, SOMAXCONN) != 0) {
+        ::close(fd);
+        throw sys_error("listen " + listen);
+    }
+    return fd;
+}
+
+Listener::Listener(loop::EventLoop& loop, int listen_fd, std::size_t max_body,
+                   OnRequest on_request)
+    : loop_(loop), listen_fd_(listen_fd), max_body_(max_body), on_request_(std::move(on_request)) {
+    loop_.watch(listen_fd_, POLLIN, [this](short) { on_acceptable(); });
+}
+
+Listener::~Listener() {
+    stop();
+}
+
+void Listener::stop() {
+    if (!stopped_) {
+        stopped_ = true;
+        loop_.unwatch(listen_fd_);
+        loop_.cancel_timer(resume_timer_);
+    }
+    while (!handshakes_.empty()) drop_handshake(handshakes_.begin()->first, "shutting down");
+}
+
+void Listener::pause_accepting(Millis how_long) {
+    // EMFILE & co: the listen socket stays readable, so polling it would spin
+    // (FACTS.md: 480k failed accepts in 6 s). Look away for a moment instead.
+    loop_.unwatch(listen_fd_);
+    resume_timer_ = loop_.add_timer(how_long, [this] {
+        resume_timer_ = 0;
+        if (!stopped_) loop_.watch(listen_fd_, POLLIN, [this](short) { on_acceptable(); });
+    });
+}
+
+void Listener::on_acceptable() {
+    for (int i = 0; i < kAcceptBurst && !stopped_; ++i) {
+        // Blocking fd on purpose: writes to nginx must not fail half-way (FACTS.md);
+        // the handshake peeks with MSG_DONTWAIT.
+        int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // another worker won
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                spdlog::warn("accept failed, pausing accepts for 100 ms: {}", std::strerror(errno));
+                pause_accepting(Millis(100));
+                return;
+            }
+            spdlog::error("accept failed: {}", std::strerror(errno));
+            return;
+        }
+        auto timer = loop_.add_timer(kHandshakeTimeout,
+                                     [this, fd] { drop_handshake(fd, "request not complete in 5 s"); });
+        handshakes_.emplace(fd, Handshake{fd, timer});
+        on_handshake_readable(fd);  // nginx usually sent everything already
+    }
+}
+
+void Listener::on_handshake_readable(int fd) {
+    unsigned char buf[kPeekLimit];
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) {
+        drop_handshake(fd, "closed before the request was complete");
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            drop_handshake(fd, std::strerror(errno));
+            return;
+        }
+        n = 0;
+    }
+    const char* why = "";
+    switch (check_records(buf, static_cast<std::size_t>(n), &why)) {
+        case Peek::Complete:
+            hand_over(fd);
+            return;
+        case Peek::Bad:
+            drop_handshake(fd, why);
+            return;
+        case Peek::Incomplete:
+            if (n == 0) {  // nothing yet: POLLIN will say when it comes
+                loop_.watch(fd, POLLIN, [this, fd](short) { on_handshake_readable(fd); });
+                return;
+            }
+            // POLLIN is level-triggered and peeking consumes nothing: polling for
+            // "more data" would spin. Re-check on a short timer instead; nginx
+            // sends whole requests, so only slow or hostile peers land here.
+            loop_.unwatch(fd);
+            loop_.add_timer(Millis(10), [this, fd] {
+                if (handshakes_.count(fd)) on_handshake_readable(fd);
+            });
+            return;
+    }
+}
+
+void Listener::drop_handshake(int fd, const char* why) {
+    auto it = handshakes_.find(fd);
+    if (it == handshakes_.end()) return;
+    loop_.cancel_timer(it->second.timer);
+    loop_.unwatch(fd);
+    handshakes_.erase(it);
+    ::close(fd);
+    ++rejected_;
+    spdlog::info("fastcgi connection dropped: {}", why);
+}
+
+void Listener::hand_over(int fd) {
+    auto it = handshakes_.find(fd);
+    loop_.cancel_timer(it->second.timer);
+    loop_.unwatch(fd);
+    handshakes_.erase(it);
+
+    auto req = std::make_unique<FCGX_Request>();
+    // listen_sock -1: if libfcgi rejects the params it closes fd and tries to accept
+    // anew; on -1 that fails at once instead of taking a connection past our guard.
+    FCGX_InitRequest(req.get(), -1, 0);
+    req->ipcFd = fd;
+    req->keepConnection = 1;  // or FCGX_Accept_r's opening FCGX_Finish_r closes fd
+    int rc = FCGX_Accept_r(req.get());
+    if (rc < 0 || req->ipcFd < 0) {
+        // libfcgi already closed the connection.
+        ++rejected_;
+        spdlog::info("fastcgi request rejected by libfcgi ({})", rc);
+        return;
+    }
+    auto request = std::make_unique<Request>(std::move(req));
+    request->read_params(max_body_);
+    on_request_(std::move(request));
+}
+
+}  // namespace asyncpage::fcgi

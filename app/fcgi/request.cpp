@@ -1,0 +1,104 @@
+// fcgi::Request: reads a request's params and body through libfcgi after the
+// listener made sure they are buffered, and writes the response.
+#include "fcgi/request.hpp"
+
+#include <fcgiapp.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace asyncpage::fcgi {
+
+namespace {
+std::string param(FCGX_Request& r, const char* name) {
+    const char* v = FCGX_GetParam(name, r.envp);
+    return v ? std::string(v) : std::string();
+}
+}  // namespace
+
+Request::Request(std::unique_ptr<FCGX_Request> req) : req_(std::move(req)) {}
+
+Request::~Request() { finish(); }
+
+int Request::fd() const { return req_->ipcFd; }
+
+void Request::read_params(std::size_t max_body) {
+    FCGX_Request& r = *req_;
+    http_.method = param(r, "REQUEST_METHOD");
+    http_.path = param(r, "DOCUMENT_URI");
+    if (http_.path.empty()) {  // not from the stock fastcgi_params: fall back to the URI
+        http_.path = param(r, "REQUEST_URI");
+        if (auto q = http_.path.find('?'); q != std::string::npos) http_.path.resize(q);
+    }
+    http_.query = param(r, "QUERY_STRING");
+    http_.accept = param(r, "HTTP_ACCEPT");
+    http_.content_type = param(r, "CONTENT_TYPE");
+    http_.remote_user = param(r, "REMOTE_USER");
+    std::string len = param(r, "CONTENT_LENGTH");
+    std::size_t n = 0;
+    auto [p, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
+    if (ec == std::errc::result_out_of_range) n = SIZE_MAX;
+    http_.content_length = n;
+    if (n > max_body) {
+        body_too_large_ = true;  // answered 413 without reading it
+        return;
+    }
+    if (n > 0) {
+        http_.body.resize(n);
+        int got = FCGX_GetStr(http_.body.data(), static_cast<int>(n), r.in);
+        http_.body.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+    }
+}
+
+void Request::write_headers(int status, std::string_view content_type,
+                            std::string_view extra_headers) {
+    std::string head;
+    head.reserve(128 + extra_headers.size());
+    head += "Status: ";
+    head += http::status_line(status);
+    head += "\r\nContent-Type: ";
+    head += content_type;
+    head += "\r\n";
+    head += extra_headers;
+    head += "\r\n";
+    write(head);
+}
+
+void Request::write(std::string_view data) {
+    if (finished_ || !ok_ || data.empty()) return;
+    if (FCGX_PutStr(data.data(), static_cast<int>(data.size()), req_->out) < 0) ok_ = false;
+}
+
+void Request::flush() {
+    if (!finished_ && ok_ && FCGX_FFlush(req_->out) < 0) ok_ = false;
+}
+
+void Request::respond(int status, std::string_view content_type, std::string_view body,
+                      std::string_view extra_headers) {
+    std::string out;
+    out.reserve(160 + extra_headers.size() + body.size());
+    out += "Status: ";
+    out += http::status_line(status);
+    out += "\r\nContent-Type: ";
+    out += content_type;
+    out += "\r\nContent-Length: ";
+    out += std::to_string(body.size());
+    out += "\r\n";
+    out += extra_headers;
+    out += "\r\n";
+    out += body;
+    write(out);
+    finish();
+}
+
+void Request::finish() {
+    if (finished_) return;
+    finished_ = true;
+    // Without FCGX_Detach, FCGX_Finish_r shuts the socket down and waits up to 2 s
+    // for nginx's EOF, blocking the loop (FACTS.md: LIBFCGI_OS_CLOSE_POLL_TIMEOUT).
+    FCGX_Detach(req_.get());
+    req_->keepConnection = 0;  // we never keep connections (nginx keep_conn off)
+    FCGX_Finish_r(req_.get());
+}
+
+}  // namespace asyncpage::fcgi

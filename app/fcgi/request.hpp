@@ -1,0 +1,54 @@
+#pragma once
+// One FastCGI request: the only type outside fcgi/ that stands for libfcgi's
+// FCGX_Request. Writes go straight to nginx (blocking fd: FACTS.md explains why).
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/request.hpp"
+
+struct FCGX_Request;
+
+namespace asyncpage::fcgi {
+
+class Request {
+public:
+    explicit Request(std::unique_ptr<FCGX_Request> req);
+    ~Request();
+    Request(const Request&) = delete;
+    Request& operator=(const Request&) = delete;
+
+    const http::Request& http() const { return http_; }
+    int fd() const;
+
+    // A whole response: Status, Content-Type, extra header lines ("Name: value\r\n"
+    // each), body; then finish().
+    void respond(int status, std::string_view content_type, std::string_view body,
+                 std::string_view extra_headers = {});
+    // Streaming: headers once, then chunks; finish() ends the response.
+    void write_headers(int status, std::string_view content_type,
+                       std::string_view extra_headers = {});
+    void write(std::string_view data);
+    void flush();
+    // Ends the response and closes the connection without libfcgi's 2 s linger
+    // (FCGX_Detach first; FACTS.md). Idempotent.
+    void finish();
+    bool finished() const { return finished_; }
+    // False once a write failed (nginx closed the connection).
+    bool ok() const { return ok_; }
+
+private:
+    void read_params(std::size_t max_body);
+    friend class Listener;
+
+    std::unique_ptr<FCGX_Request> req_;
+    http::Request http_;
+    bool finished_ = false;
+    bool ok_ = true;
+    bool body_too_large_ = false;
+
+public:
+    bool body_too_large() const { return body_too_large_; }
+};
+
+}  // namespace asyncpage::fcgi

@@ -1,0 +1,30 @@
+#pragma once
+// A worker's counters and the page-latency histogram, rendered as Prometheus text
+// format 0.0.4. Each worker process answers /metrics for itself.
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "pg/pool.hpp"
+#include "render/result.hpp"
+
+namespace asyncpage::page {
+
+struct Metrics {
+    static constexpr std::array<double, 13> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                        1,     2.5,  5,     10,   30,   60};
+    std::uint64_t pending = 0;
+    std::uint64_t queries_in_flight = 0;
+    std::array<std::uint64_t, 5> pages_by_status{};  // indexed by render::PageStatus
+    std::uint64_t timeouts = 0;       // pages whose deadline passed
+    std::uint64_t client_aborts = 0;  // pages whose client left
+    std::uint64_t rejected = 0;       // 503 at max_pending
+    std::array<std::uint64_t, kBuckets.size()> latency_buckets{};
+    std::uint64_t latency_count = 0;
+    double latency_sum = 0;
+
+    void observe_page(render::PageStatus status, double seconds);
+    std::string render(const pg::PoolStats& pool, int pool_size) const;
+};
+
+}  // namespace asyncpage::page

@@ -1,0 +1,417 @@
+// PendingPage and its Task: the life of one report request inside a worker, from
+// connection wait through queries (or cancellation) to the one finish().
+#include "page/pending_page.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "log/log.hpp"
+#include "render/csv.hpp"
+#include "render/html.hpp"
+#include "render/json.hpp"
+#include "reports/sql_types.hpp"
+
+namespace asyncpage::page {
+
+using render::SectionStatus;
+
+namespace {
+constexpr std::size_t kCsvFlushBytes = 64 * 1024;
+
+std::string field(const PGresult* res, int code) {
+    const char* v = PQresultErrorField(res, code);
+    return v ? v : "";
+}
+}  // namespace
+
+// One connection's worth of work: a single section (parallel reports), or every
+// section in file order on one connection (parallel: false).
+class PendingPage::Task final : public pg::ConnectionWaiter, public pg::QueryObserver {
+public:
+    Task(PendingPage& page, std::vector<std::size_t> sections)
+        : page_(page), sections_(std::move(sections)) {}
+
+    void start() {
+        waiting_since_ = page_.env_.loop.now();
+        waiting_ = true;
+        page_.env_.pool.acquire(page_.report_->name, page_.report_->concurrency, this);
+    }
+
+    // Ends whatever is unfinished: forget the wait or cancel the running query.
+    void stop(SectionStatus unfinished, const std::string& message) {
+        if (finished_) return;
+        finished_ = true;
+        if (waiting_) {
+            page_.env_.pool.forget(this);
+            waiting_ = false;
+        }
+        if (conn_) {
+            if (query_running_) {
+                query_running_ = false;
+                --page_.env_.metrics.queries_in_flight;
+                page_.env_.pool.cancel(*conn_);  // rejoins the pool once the query ended
+            } else {
+                page_.env_.pool.release(*conn_);
+            }
+            conn_ = nullptr;
+        }
+        for (std::size_t i = next_; i < sections_.size(); ++i) {
+            auto& r = page_.results_[sections_[i]];
+            r.status = unfinished;
+            r.message = message;
+            if (r.begin_ms >= 0) {  // started: it ran until now
+                r.end_ms = page_.since_start();
+                r.elapsed_ms = r.end_ms - r.begin_ms;
+            }
+        }
+    }
+
+    bool finished() const { return finished_; }
+
+private:
+    void on_connection(pg::PgConnection& conn) override {
+        waiting_ = false;
+        conn_ = &conn;
+        wait_ms_ = ms_between(waiting_since_, page_.env_.loop.now());
+        page_.got_connection_ = true;
+        run_next();
+    }
+
+    void run_next() {
+        if (next_ >= sections_.size()) {
+            done();
+            return;
+        }
+        const auto& section = page_.report_->sections[sections_[next_]];
+        auto& r = page_.results_[sections_[next_]];
+        r.wait_ms = next_ == 0 ? wait_ms_ : 0;
+        r.begin_ms = page_.since_start();
+        query_start_ = page_.env_.loop.now();
+        error_seen_ = false;
+        params_.clear();
+        types_.clear();
+        for (std::size_t idx : section.param_index) {
+            params_.push_back(page_.value_ptrs_[idx]);
+            types_.push_back(reports::param_type_oid(page_.report_->params[idx].type));
+        }
+        ++page_.env_.metrics.queries_in_flight;
+        query_running_ = true;
+        bool single_row = page_.output_ == Output::Csv;
+        if (!conn_->send(section.sql, static_cast<int>(params_.size()), types_.data(),
+                         params_.data(), single_row, this)) {
+            // The connection broke while sending; the pool has already dropped it.
+            query_running_ = false;
+            --page_.env_.metrics.queries_in_flight;
+            conn_ = nullptr;
+            fail_rest("08006", "connection to PostgreSQL lost while sending the query");
+        }
+    }
+
+    void on_result(pg::PgConnection&, render::PgResultPtr res) override {
+        auto& r = page_.results_[sections_[next_]];
+        switch (PQresultStatus(res.get())) {
+            case PGRES_SINGLE_TUPLE:
+            case PGRES_TUPLES_OK:
+                if (page_.output_ == Output::Csv) {
+                    page_.csv_rows(res.get());
+                    if (page_.state_ == PageState::Done) return;  // client left mid-stream
+                } else {
+                    r.table.append(std::move(res));
+                }
+                break;
+            case PGRES_COMMAND_OK:
+                break;
+            default:
+                error_seen_ = true;
+                r.status = SectionStatus::Error;
+                r.sqlstate = field(res.get(), PG_DIAG_SQLSTATE);
+                r.message = field(res.get(), PG_DIAG_MESSAGE_PRIMARY);
+                if (r.message.empty()) r.message = PQresultErrorMessage(res.get());
+                if (page_.output_ == Output::Csv) page_.csv_error(r.sqlstate, r.message);
+        }
+    }
+
+    void on_query_end(pg::PgConnection&) override {
+        query_running_ = false;
+        --page_.env_.metrics.queries_in_flight;
+        auto& r = page_.results_[sections_[next_]];
+        r.end_ms = page_.since_start();
+        r.elapsed_ms = ms_between(query_start_, page_.env_.loop.now());
+        if (!error_seen_) r.status = SectionStatus::Ok;
+        ++next_;
+        // A failing section does not stop the later ones: each ran in its own
+        // implicit transaction (DESIGN §3).
+        run_next();
+    }
+
+    void on_connection_lost(pg::PgConnection&, const std::string& why) override {
+        query_running_ = false;
+        --page_.env_.metrics.queries_in_flight;
+        conn_ = nullptr;
+        fail_rest("08006", "connection to PostgreSQL lost: " + why);
+    }
+
+    void fail_rest(const std::string& sqlstate, const std::string& message) {
+        for (std::size_t i = next_; i < sections_.size(); ++i) {
+            auto& r = page_.results_[sections_[i]];
+            r.status = SectionStatus::Error;
+            r.sqlstate = sqlstate;
+            r.message = message;
+        }
+        if (page_.output_ == Output::Csv) page_.csv_error(sqlstate, message);
+        next_ = sections_.size();
+        done();
+    }
+
+    void done() {
+        if (conn_) {
+            page_.env_.pool.release(*conn_);
+            conn_ = nullptr;
+        }
+        finished_ = true;
+        page_.on_task_done();
+    }
+
+    PendingPage& page_;
+    std::vector<std::size_t> sections_;
+    std::size_t next_ = 0;
+    pg::PgConnection* conn_ = nullptr;
+    std::vector<const char*> params_;
+    std::vector<Oid> types_;
+    TimePoint waiting_since_{};
+    TimePoint query_start_{};
+    double wait_ms_ = 0;
+    bool waiting_ = false;
+    bool query_running_ = false;
+    bool error_seen_ = false;
+    bool finished_ = false;
+};
+
+PendingPage::PendingPage(PageEnv env, std::unique_ptr<fcgi::Request> request,
+                         std::shared_ptr<const reports::Report> report,
+                         reports::BoundValues values, http::Fields given, Output output,
+                         std::size_t csv_section, bool trace, OnDone on_done)
+    : env_(env),
+      request_(std::move(request)),
+      report_(std::move(report)),
+      values_(std::move(values)),
+      given_(std::move(given)),
+      output_(output),
+      csv_section_(csv_section),
+      trace_(trace),
+      on_done_(std::move(on_done)) {}
+
+PendingPage::~PendingPage() {
+    // Only reached through finish() + deferred delete, or worker shutdown.
+    for (auto& t : tasks_) t->stop(SectionStatus::Cancelled, "worker shutting down");
+    env_.loop.cancel_timer(deadline_timer_);
+    if (request_ && !request_->finished()) env_.loop.unwatch(request_->fd());
+}
+
+double PendingPage::since_start() const { return ms_between(started_, env_.loop.now()); }
+
+void PendingPage::start() {
+    started_ = env_.loop.now();
+    ++env_.metrics.pending;
+    value_ptrs_.reserve(values_.size());
+    for (auto& v : values_) value_ptrs_.push_back(v ? v->c_str() : nullptr);  // nullptr = NULL
+
+    const auto& sections = report_->sections;
+    results_.resize(sections.size());
+    for (std::size_t i = 0; i < sections.size(); ++i) results_[i].name = sections[i].name;
+
+    if (output_ == Output::Csv) {
+        tasks_.push_back(std::make_unique<Task>(*this, std::vector<std::size_t>{csv_section_}));
+        // Only the exported section runs; the others are not part of a CSV answer.
+    } else if (report_->parallel) {
+        for (std::size_t i = 0; i < sections.size(); ++i) {
+            tasks_.push_back(std::make_unique<Task>(*this, std::vector<std::size_t>{i}));
+        }
+    } else {
+        std::vector<std::size_t> all(sections.size());
+        for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+        tasks_.push_back(std::make_unique<Task>(*this, std::move(all)));
+    }
+    tasks_running_ = tasks_.size();
+
+    deadline_timer_ = env_.loop.add_timer(report_->timeout, [this] {
+        deadline_timer_ = 0;
+        on_deadline();
+    });
+    // nginx sends no ABORT_REQUEST when the browser leaves; it closes the connection
+    // (FACTS.md). POLLRDHUP only: unread request bytes must not wake us.
+    env_.loop.watch(request_->fd(), POLLRDHUP, [this](short) { on_client_gone(); });
+
+    // Tasks may finish synchronously only on a broken send; start them all first.
+    for (std::size_t i = 0; i < tasks_.size() && state_ != PageState::Done; ++i) tasks_[i]->start();
+}
+
+void PendingPage::on_task_done() {
+    if (tasks_running_ > 0) --tasks_running_;
+    if (tasks_running_ == 0 && state_ != PageState::Done) finish(EndReason::Completed);
+}
+
+void PendingPage::on_deadline() {
+    if (state_ == PageState::Done) return;
+    ++env_.metrics.timeouts;
+    auto secs = std::chrono::duration<double>(report_->timeout).count();
+    std::string msg = fmt::format("did not finish within the report's {:g} s timeout", secs);
+    end_note_ = "deadline";
+    stop_tasks(SectionStatus::Timeout, msg.c_str());
+    if (output_ == Output::Csv && csv_header_sent_) csv_error("57014", "export stopped: " + msg);
+    finish(EndReason::Deadline);
+}
+
+void PendingPage::on_client_gone() {
+    if (state_ == PageState::Done) return;
+    ++env_.metrics.client_aborts;
+    end_note_ = "client left";
+    stop_tasks(SectionStatus::Cancelled, "the client closed the connection");
+    finish(EndReason::ClientLeft);
+}
+
+void PendingPage::stop_tasks(SectionStatus unfinished, const char* message) {
+    for (auto& t : tasks_) t->stop(unfinished, message);
+    tasks_running_ = 0;
+}
+
+render::PageStatus PendingPage::page_status(bool deadline_passed) const {
+    using render::PageStatus;
+    std::size_t ok = 0, errors = 0;
+    for (auto& r : results_) {
+        if (output_ == Output::Csv && &r != &results_[csv_section_]) continue;
+        if (r.status == SectionStatus::Ok) ++ok;
+        if (r.status == SectionStatus::Error) ++errors;
+    }
+    std::size_t total = output_ == Output::Csv ? 1 : results_.size();
+    if (ok == total) return PageStatus::Ok;
+    if (ok == 0 && errors == 0) {
+        if (!deadline_passed) return PageStatus::Error;
+        // Nothing ran: was PostgreSQL unreachable, or were we only queued behind others?
+        auto st = env_.pool.stats();
+        bool reachable = st.idle + st.busy + st.cancelling > 0;
+        return (!got_connection_ && !reachable) ? PageStatus::Unavailable : PageStatus::Timeout;
+    }
+    if (ok == 0) return PageStatus::Error;
+    return PageStatus::Partial;
+}
+
+void PendingPage::finish(EndReason reason) {
+    if (state_ == PageState::Done) return;
+    PageState was = state_;
+    state_ = PageState::Done;
+    env_.loop.cancel_timer(deadline_timer_);
+    deadline_timer_ = 0;
+    env_.loop.unwatch(request_->fd());
+    for (auto& t : tasks_) t->stop(SectionStatus::Cancelled, "page ended");
+
+    auto status = page_status(reason == EndReason::Deadline);
+    if (reason == EndReason::ClientLeft) {
+        request_->finish();  // nobody to answer
+    } else if (was == PageState::Streaming) {
+        request_->write(csv_buffer_);
+        csv_buffer_.clear();
+        request_->finish();
+    } else {
+        respond(status);
+    }
+    --env_.metrics.pending;
+    // A page nobody waited for is counted in client_aborts, not by outcome.
+    if (reason != EndReason::ClientLeft) env_.metrics.observe_page(status, since_start() / 1000.0);
+    log_access(status, reason);
+    on_done_(this);
+}
+
+void PendingPage::respond(render::PageStatus status) {
+    using render::PageStatus;
+    int code = 200;
+    switch (status) {
+        case PageStatus::Ok:
+        case PageStatus::Partial: code = 200; break;
+        case PageStatus::Error: code = 500; break;
+        case PageStatus::Timeout: code = 504; break;
+        case PageStatus::Unavailable: code = 503; break;
+    }
+    std::string extra = code == 503 ? "Retry-After: 5\r\nCache-Control: no-store\r\n"
+                                     : "Cache-Control: no-store\r\n";
+    if (output_ == Output::Health) {
+        if (status == PageStatus::Ok) {
+            request_->respond(200, "text/plain; charset=utf-8", "ok\n", extra);
+        } else {
+            request_->respond(503, "text/plain; charset=utf-8",
+                              "unavailable: PostgreSQL cannot be reached\n",
+                              "Retry-After: 5\r\nCache-Control: no-store\r\n");
+        }
+        return;
+    }
+    if (output_ == Output::Csv) {
+        const auto& r = results_[csv_section_];
+        std::string msg;
+        if (status == PageStatus::Unavailable) {
+            msg = "database unavailable: no connection within the report's timeout\n";
+        } else if (r.status == SectionStatus::Error) {
+            msg = fmt::format("section {} failed: {} (SQLSTATE {})\n", r.name, r.message, r.sqlstate);
+        } else {
+            msg = fmt::format("section {}: {}\n", r.name, r.message);
+        }
+        request_->respond(code == 200 ? 500 : code, "text/plain; charset=utf-8", msg, extra);
+        return;
+    }
+    render::PageResult page;
+    page.report = report_->name;
+    page.status = status;
+    page.elapsed_ms = since_start();
+    for (auto& r : results_) page.wait_ms += r.wait_ms;
+    page.sections = std::move(results_);
+    if (output_ == Output::Json) {
+        request_->respond(code, "application/json", render::json_page(page, trace_), extra);
+    } else {
+        request_->respond(code, "text/html; charset=utf-8",
+                          render::html_report(*report_, given_, &page, nullptr, trace_), extra);
+    }
+    results_ = std::move(page.sections);  // kept for the access log
+}
+
+void PendingPage::csv_rows(const PGresult* res) {
+    if (!csv_header_sent_) {
+        std::string extra = fmt::format(
+            "Cache-Control: no-store\r\nContent-Disposition: attachment; filename=\"{}-{}.csv\"\r\n",
+            report_->name, report_->sections[csv_section_].name);
+        request_->write_headers(200, "text/csv; charset=utf-8", extra);
+        render::append_csv_header(csv_buffer_, res);
+        csv_header_sent_ = true;
+        state_ = PageState::Streaming;
+    }
+    render::append_csv_rows(csv_buffer_, res);
+    csv_rows_ += static_cast<std::size_t>(PQntuples(res));
+    if (csv_buffer_.size() >= kCsvFlushBytes) {
+        // Blocking write to nginx, which buffers (fastcgi_buffering on): it drains
+        // fast, and memory stays at one buffer however many rows there are.
+        request_->write(csv_buffer_);
+        csv_buffer_.clear();
+        if (!request_->ok()) on_client_gone();
+    }
+}
+
+void PendingPage::csv_error(const std::string& sqlstate, const std::string& message) {
+    if (!csv_header_sent_) return;  // answered with an HTTP error status instead
+    render::append_csv_error(csv_buffer_, sqlstate, message);
+}
+
+void PendingPage::log_access(render::PageStatus status, EndReason reason) const {
+    std::string sections;
+    double wait = 0;
+    for (auto& r : results_) {
+        if (output_ == Output::Csv && &r != &results_[csv_section_]) continue;
+        wait += r.wait_ms;
+        fmt::format_to(std::back_inserter(sections), "{}{}:{}:{:.1f}ms", sections.empty() ? "" : " ",
+                       r.name, render::to_string(r.status), r.elapsed_ms);
+    }
+    (void)reason;
+    log::access()->info(
+        "{} {} report={} status={} total_ms={:.1f} wait_ms={:.1f} sections=[{}]{}{}{}",
+        request_->http().method, request_->http().path, report_->name, render::to_string(status),
+        since_start(), wait, sections, csv_rows_ ? fmt::format(" rows={}", csv_rows_) : "",
+        end_note_.empty() ? "" : " end=", end_note_);
+}
+
+}  // namespace asyncpage::page

@@ -1,0 +1,97 @@
+#pragma once
+// A pending page: one request running one report. Its sections run as tasks that
+// wait for pooled connections and then query; one deadline timer ends the page on
+// time. The page ends in exactly one place, finish(), which renders what finished,
+// answers, logs one access line and hands the page to the worker for deletion.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fcgi/request.hpp"
+#include "page/metrics.hpp"
+#include "pg/pool.hpp"
+#include "render/result.hpp"
+#include "reports/params.hpp"
+#include "reports/report.hpp"
+
+namespace asyncpage::page {
+
+enum class Output {
+    Html,    // form + tables
+    Json,    // DESIGN §3's shape
+    Csv,     // one section, streamed in single-row mode
+    Health,  // /healthz: "ok" or 503
+};
+
+struct PageEnv {
+    loop::EventLoop& loop;
+    pg::Pool& pool;
+    Metrics& metrics;
+};
+
+enum class PageState {
+    Running,    // tasks waiting for connections or querying
+    Streaming,  // CSV: headers and rows sent; the end is a CSV line, not a status
+    Done,       // answered (or the client left); waits for deletion
+};
+
+class PendingPage {
+public:
+    using OnDone = std::function<void(PendingPage*)>;
+    PendingPage(PageEnv env, std::unique_ptr<fcgi::Request> request,
+                std::shared_ptr<const reports::Report> report, reports::BoundValues values,
+                http::Fields given, Output output, std::size_t csv_section, bool trace,
+                OnDone on_done);
+    ~PendingPage();
+    PendingPage(const PendingPage&) = delete;
+    PendingPage& operator=(const PendingPage&) = delete;
+
+    void start();
+    // The worker is draining: nothing changes, the deadline still bounds the page.
+    PageState state() const { return state_; }
+
+private:
+    class Task;
+    friend class Task;
+
+    enum class EndReason { Completed, Deadline, ClientLeft };
+    void on_task_done();
+    void on_deadline();
+    void on_client_gone();
+    void stop_tasks(render::SectionStatus unfinished, const char* message);
+    void finish(EndReason reason);
+    render::PageStatus page_status(bool deadline_passed) const;
+    void respond(render::PageStatus status);
+    void log_access(render::PageStatus status, EndReason reason) const;
+    double since_start() const;
+
+    // CSV streaming, called by the task.
+    void csv_rows(const PGresult* res);
+    void csv_error(const std::string& sqlstate, const std::string& message);
+
+    PageEnv env_;
+    std::unique_ptr<fcgi::Request> request_;
+    std::shared_ptr<const reports::Report> report_;
+    reports::BoundValues values_;
+    std::vector<const char*> value_ptrs_;  // for PQsendQueryParams, by param index
+    http::Fields given_;
+    Output output_;
+    std::size_t csv_section_;
+    bool trace_;
+    OnDone on_done_;
+
+    PageState state_ = PageState::Running;
+    TimePoint started_;
+    loop::TimerId deadline_timer_ = 0;
+    std::vector<render::SectionResult> results_;
+    std::vector<std::unique_ptr<Task>> tasks_;
+    std::size_t tasks_running_ = 0;
+    bool got_connection_ = false;  // some task got a pooled connection
+    std::string csv_buffer_;
+    bool csv_header_sent_ = false;
+    std::size_t csv_rows_ = 0;
+    std::string end_note_;  // why the page ended early, for the access log
+};
+
+}  // namespace asyncpage::page

@@ -1,0 +1,218 @@
+// Request routing for one worker: URL → handler, method and size checks, the
+// max_pending limit, parameter validation, and ownership of pending pages.
+#include "page/router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "log/log.hpp"
+#include "render/html.hpp"
+#include "render/json.hpp"
+#include "reports/params.hpp"
+
+namespace asyncpage::page {
+
+namespace {
+constexpr std::string_view kReportsPrefix = "/reports/";
+constexpr const char* kNoStore = "Cache-Control: no-store\r\n";
+
+bool is_get(const http::Request& r) { return r.method == "GET" || r.method == "HEAD"; }
+
+std::string section_names(const reports::Report& report) {
+    std::string out;
+    for (auto& s : report.sections) out += (out.empty() ? "" : ", ") + s.name;
+    return out;
+}
+}  // namespace
+
+Catalog make_catalog(reports::ReportSet set) {
+    Catalog c;
+    for (auto& [name, report] : set.reports) {
+        c.reports.emplace(name, std::make_shared<const reports::Report>(std::move(report)));
+    }
+    for (auto& e : set.errors) c.broken.push_back(e.to_string());
+    return c;
+}
+
+Router::Router(loop::EventLoop& loop, pg::Pool& pool, Metrics& metrics,
+               std::shared_ptr<const Catalog> catalog, const config::Config& config)
+    : loop_(loop), pool_(pool), metrics_(metrics), catalog_(std::move(catalog)), config_(config) {
+    // /healthz runs a real query through the pool, so "ok" means this worker can
+    // get a connection and a result from PostgreSQL right now.
+    auto h = std::make_shared<reports::Report>();
+    h->name = "healthz";
+    h->title = "health check";
+    h->timeout = Millis(2000);
+    h->sections.push_back(reports::Section{"ping", "SELECT 1", {}, 0});
+    health_report_ = h;
+}
+
+Router::~Router() = default;
+
+void Router::error(fcgi::Request& request, http::Format format, int status,
+                   std::string_view message, std::string_view param,
+                   std::string_view extra_headers) {
+    std::string extra(kNoStore);
+    extra += extra_headers;
+    switch (format) {
+        case http::Format::Json:
+            request.respond(status, "application/json", render::json_error(status, message, param),
+                            extra);
+            break;
+        case http::Format::Csv:
+            request.respond(status, "text/plain; charset=utf-8", std::string(message) + "\n", extra);
+            break;
+        case http::Format::Html:
+            request.respond(status, "text/html; charset=utf-8", render::html_error(status, message),
+                            extra);
+            break;
+    }
+}
+
+void Router::handle(std::unique_ptr<fcgi::Request> request) {
+    const http::Request& http = request->http();
+    auto query = http::decode_urlencoded(http.query);
+    auto format = http::negotiate_format(query, http.accept);
+
+    if (request->body_too_large()) {
+        error(*request, format, 413,
+              fmt::format("request body of {} bytes is larger than max_body ({} bytes)",
+                          http.content_length, config_.max_body));
+        return;
+    }
+    if (pages_.size() >= static_cast<std::size_t>(config_.max_pending)) {
+        ++metrics_.rejected;
+        error(*request, format, 503,
+              fmt::format("server busy: {} pages pending in this worker; retry shortly",
+                          pages_.size()),
+              {}, "Retry-After: 1\r\n");
+        return;
+    }
+
+    const std::string& path = http.path;
+    if (path == "/healthz") {
+        health(std::move(request));
+    } else if (path == "/metrics") {
+        request->respond(200, "text/plain; version=0.0.4; charset=utf-8",
+                         metrics_.render(pool_.stats(), pool_.size()), kNoStore);
+    } else if (path == "/" || path == "/index.html") {
+        if (!is_get(http)) {
+            error(*request, format, 405, "method not allowed: use GET", {}, "Allow: GET, HEAD\r\n");
+            return;
+        }
+        std::vector<const reports::Report*> list;
+        for (auto& [name, r] : catalog_->reports) list.push_back(r.get());
+        if (format == http::Format::Json) {
+            nlohmann::json j = nlohmann::json::array();
+            for (auto* r : list) {
+                j.push_back({{"name", r->name}, {"title", r->title},
+                             {"description", r->description}, {"url", "/reports/" + r->name}});
+            }
+            request->respond(200, "application/json", nlohmann::json{{"reports", j}}.dump(),
+                             kNoStore);
+        } else {
+            request->respond(200, "text/html; charset=utf-8",
+                             render::html_index(list, catalog_->broken), kNoStore);
+        }
+    } else if (path.rfind(kReportsPrefix, 0) == 0) {
+        std::string rest = path.substr(kReportsPrefix.size());
+        auto slash = rest.find('/');
+        if (slash != std::string::npos && rest.substr(slash) == "/jobs" &&
+            catalog_->reports.count(rest.substr(0, slash))) {
+            error(*request, format, 501, "background jobs are not available in this version");
+            return;
+        }
+        report_page(std::move(request), rest);
+    } else if (path.rfind("/jobs/", 0) == 0) {
+        error(*request, format, 404, "no such job");
+    } else {
+        error(*request, format, 404, "not found: " + path);
+    }
+}
+
+void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::string& name) {
+    const http::Request& http = request->http();
+    auto fields = http::decode_urlencoded(http.query);
+    auto format = http::negotiate_format(fields, http.accept);
+    auto it = catalog_->reports.find(name);
+    if (it == catalog_->reports.end()) {
+        error(*request, format, 404, "no such report: " + name);
+        return;
+    }
+    if (!is_get(http)) {
+        error(*request, format, 405, "method " + http.method + " not allowed on a report page: use GET",
+              {}, "Allow: GET, HEAD\r\n");
+        return;
+    }
+    if (const std::string* f = http::find_field(fields, "format");
+        f && *f != "html" && *f != "json" && *f != "csv") {
+        error(*request, format, 400, "format: must be html, json or csv", "format");
+        return;
+    }
+    const auto& report = it->second;
+    Output output = format == http::Format::Json  ? Output::Json
+                    : format == http::Format::Csv ? Output::Csv
+                                                  : Output::Html;
+    const std::string* run = http::find_field(fields, "run");
+    if (output == Output::Html && !reports::mentions_any_param(*report, fields) &&
+        !(run && *run == "1")) {
+        request->respond(200, "text/html; charset=utf-8",
+                         render::html_report(*report, fields, nullptr, nullptr, false), kNoStore);
+        return;
+    }
+    auto validated = reports::validate_params(*report, fields);
+    if (auto* perr = std::get_if<reports::ParamError>(&validated)) {
+        if (output == Output::Html) {
+            request->respond(400, "text/html; charset=utf-8",
+                             render::html_report(*report, fields, nullptr, perr, false), kNoStore);
+        } else {
+            error(*request, format, 400, perr->message, perr->param);
+        }
+        return;
+    }
+    std::size_t csv_section = 0;
+    if (output == Output::Csv) {
+        const std::string* s = http::find_field(fields, "section");
+        if (!s && report->sections.size() != 1) {
+            error(*request, format, 400,
+                  "section: required for CSV, one of: " + section_names(*report), "section");
+            return;
+        }
+        if (s) {
+            auto& secs = report->sections;
+            auto found = std::find_if(secs.begin(), secs.end(), [&](auto& x) { return x.name == *s; });
+            if (found == secs.end()) {
+                error(*request, format, 400,
+                      "section: no section '" + *s + "' in this report; one of: " +
+                          section_names(*report),
+                      "section");
+                return;
+            }
+            csv_section = static_cast<std::size_t>(found - secs.begin());
+        }
+    }
+    const std::string* trace = http::find_field(fields, "trace");
+    bool traced = config_.debug && trace && *trace == "1";
+    auto values = std::get<reports::BoundValues>(std::move(validated));
+    start_page(std::make_unique<PendingPage>(
+        PageEnv{loop_, pool_, metrics_}, std::move(request), report, std::move(values),
+        std::move(fields), output, csv_section, traced, [this](PendingPage* p) {
+            loop_.defer([this, p] { pages_.erase(p); });
+        }));
+}
+
+void Router::health(std::unique_ptr<fcgi::Request> request) {
+    start_page(std::make_unique<PendingPage>(
+        PageEnv{loop_, pool_, metrics_}, std::move(request), health_report_,
+        reports::BoundValues{}, http::Fields{}, Output::Health, 0, false,
+        [this](PendingPage* p) { loop_.defer([this, p] { pages_.erase(p); }); }));
+}
+
+void Router::start_page(std::unique_ptr<PendingPage> page) {
+    PendingPage* raw = page.get();
+    pages_.emplace(raw, std::move(page));
+    raw->start();
+}
+
+}  // namespace asyncpage::page

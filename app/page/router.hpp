@@ -1,0 +1,51 @@
+#pragma once
+// Routes a worker's requests (DESIGN §3): answers the cheap ones at once (index,
+// metrics, errors) and starts a PendingPage for report pages and /healthz. Owns
+// the pending pages; a finished page is deleted after the loop pass that ended it.
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "fcgi/request.hpp"
+#include "page/metrics.hpp"
+#include "page/pending_page.hpp"
+#include "reports/report.hpp"
+
+namespace asyncpage::page {
+
+// The report files a worker serves; shared so a page keeps its report alive.
+struct Catalog {
+    std::map<std::string, std::shared_ptr<const reports::Report>> reports;
+    std::vector<std::string> broken;  // "FILE:LINE: message" of files that failed to load
+};
+Catalog make_catalog(reports::ReportSet set);
+
+class Router {
+public:
+    Router(loop::EventLoop& loop, pg::Pool& pool, Metrics& metrics,
+           std::shared_ptr<const Catalog> catalog, const config::Config& config);
+    ~Router();
+
+    void handle(std::unique_ptr<fcgi::Request> request);
+    std::size_t pending() const { return pages_.size(); }
+
+private:
+    void report_page(std::unique_ptr<fcgi::Request> request, const std::string& name);
+    void health(std::unique_ptr<fcgi::Request> request);
+    void start_page(std::unique_ptr<PendingPage> page);
+    void error(fcgi::Request& request, http::Format format, int status, std::string_view message,
+               std::string_view param = {}, std::string_view extra_headers = {});
+
+    loop::EventLoop& loop_;
+    pg::Pool& pool_;
+    Metrics& metrics_;
+    std::shared_ptr<const Catalog> catalog_;
+    const config::Config& config_;
+    std::shared_ptr<const reports::Report> health_report_;
+    std::unordered_map<PendingPage*, std::unique_ptr<PendingPage>> pages_;
+};
+
+}  // namespace asyncpage::page

@@ -1,0 +1,51 @@
+#pragma once
+// Cancels running queries without blocking the loop. libpq 15 only has the blocking
+// PQcancel (it opens a new connection to the postmaster: 1.5-7 ms each, FACTS.md),
+// so a few helper threads send the cancel requests and report back through a pipe
+// watched by the loop. pg_cancel_backend() on another connection was the other
+// option; it needs a free pooled connection exactly when the pool is exhausted by
+// slow queries, which is when cancels matter most.
+#include <libpq-fe.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "loop/event_loop.hpp"
+
+namespace asyncpage::pg {
+
+class Canceller {
+public:
+    // `on_sent(token)` runs on the loop thread once the cancel request for `token`
+    // has been delivered (or failed): only then may the connection be reused, or a
+    // late cancel could hit the next query on it.
+    Canceller(loop::EventLoop& loop, std::function<void(std::uint64_t token)> on_sent,
+              int threads = 2);
+    ~Canceller();
+    Canceller(const Canceller&) = delete;
+    Canceller& operator=(const Canceller&) = delete;
+
+    // Takes ownership of `cancel` (from PQgetCancel, which does not block).
+    void cancel(PGcancel* cancel, std::uint64_t token);
+
+private:
+    void work();
+    void on_pipe();
+
+    loop::EventLoop& loop_;
+    std::function<void(std::uint64_t)> on_sent_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::pair<PGcancel*, std::uint64_t>> queue_;
+    std::vector<std::uint64_t> done_;
+    bool stopping_ = false;
+    int pipe_[2] = {-1, -1};
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace asyncpage::pg

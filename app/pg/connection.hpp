@@ -1,0 +1,114 @@
+#pragma once
+// One PostgreSQL connection driven through libpq's asynchronous API from the loop:
+// non-blocking connect (PQconnectStart/PQconnectPoll), queries with
+// PQsendQueryParams + PQflush, results with PQconsumeInput/PQisBusy/PQgetResult.
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "loop/event_loop.hpp"
+#include "render/table.hpp"
+
+namespace asyncpage::pg {
+
+class PgConnection;
+
+// Who receives a query's results. Every callback runs on the loop thread.
+class QueryObserver {
+public:
+    virtual ~QueryObserver() = default;
+    // Each result libpq returns: TUPLES_OK/COMMAND_OK, SINGLE_TUPLE rows in
+    // single-row mode, or an error result (then on_query_end follows).
+    virtual void on_result(PgConnection& conn, render::PgResultPtr result) = 0;
+    // PQgetResult returned NULL: the query is over and the connection is the
+    // observer's to reuse or release.
+    virtual void on_query_end(PgConnection& conn) = 0;
+    // The connection broke mid-query; it is gone after this returns.
+    virtual void on_connection_lost(PgConnection& conn, const std::string& why) = 0;
+};
+
+enum class PgConnState {
+    Connecting,  // pool.connecting; driven by PQconnectPoll
+    Idle,        // pool.idle; watched for POLLIN so a server-side close is noticed
+    Busy,        // owned by a QueryObserver; POLLOUT too while PQflush() returns 1
+    Cancelling,  // observer detached; waiting for the query to end and the cancel to be sent
+    Broken,      // closed; the pool frees it after this loop pass
+};
+const char* to_string(PgConnState s);
+
+// What the owning pool hears from a connection.
+class ConnectionEvents {
+public:
+    virtual ~ConnectionEvents() = default;
+    virtual void on_connected(PgConnection& conn) = 0;
+    // A cancelled query has ended and its cancel request was delivered.
+    virtual void on_cancel_finished(PgConnection& conn) = 0;
+    // `was` is the state the connection was in when it broke.
+    virtual void on_broken(PgConnection& conn, const std::string& why, PgConnState was) = 0;
+};
+
+
+
+class PgConnection {
+public:
+    PgConnection(loop::EventLoop& loop, ConnectionEvents& events, std::uint64_t id);
+    ~PgConnection();
+    PgConnection(const PgConnection&) = delete;
+    PgConnection& operator=(const PgConnection&) = delete;
+
+    // Starts a non-blocking connect; `keywords`/`values` as for PQconnectStartParams.
+    // Failure is reported through on_broken (possibly before this returns).
+    void connect(const char* const* keywords, const char* const* values, Millis timeout);
+
+    // Sends one statement with text parameters. Requires Idle (or Busy between two
+    // queries of the same observer). False when the send failed: the connection is
+    // then broken and on_connection_lost was not called.
+    [[nodiscard]] bool send(const std::string& sql, int nparams, const Oid* types,
+                            const char* const* values, bool single_row, QueryObserver* observer);
+
+    // The pool hands the connection to a holder (Busy before any query is sent, so
+    // a failure is accounted to the holder) or takes it back (Idle).
+    void assign() { state_ = PgConnState::Busy; }
+    void make_idle();
+
+    // Detaches the observer and asks PostgreSQL to stop the running query. The
+    // connection reports on_cancel_finished once the query ended and the cancel
+    // request was sent. Returns the PGcancel the canceller must send (owned by it),
+    // or nullptr when no query was running (then it is already idle).
+    PGcancel* start_cancel();
+    void cancel_request_sent();
+
+    void close(const std::string& why);
+
+    PgConnState state() const { return state_; }
+    std::uint64_t id() const { return id_; }
+    int backend_pid() const { return pid_; }
+    // Opaque slot for the pool (which share holds this connection).
+    void* owner = nullptr;
+
+private:
+    void watch_socket();
+    void on_io(short revents);
+    void continue_connect();
+    void on_readable();
+    void flush();
+    void fail(const std::string& why);
+
+    loop::EventLoop& loop_;
+    ConnectionEvents& events_;
+    std::uint64_t id_;
+    PGconn* conn_ = nullptr;
+    int fd_ = -1;
+    PgConnState state_ = PgConnState::Connecting;
+    PostgresPollingStatusType poll_status_ = PGRES_POLLING_WRITING;
+    QueryObserver* observer_ = nullptr;
+    bool query_running_ = false;
+    bool cancel_pending_ = false;  // cancel request not yet delivered
+    bool flushing_ = false;
+    loop::TimerId connect_timer_ = 0;
+    int pid_ = 0;
+};
+
+}  // namespace asyncpage::pg

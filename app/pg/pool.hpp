@@ -1,0 +1,109 @@
+#pragma once
+// A worker's pool of PostgreSQL connections, shared fairly between reports: each
+// report (a "share") may hold at most `cap` connections at once, and waiters queue
+// per share so that a hammered slow report cannot take every connection while a
+// trivial page waits behind it. Connections are opened on demand up to `size`, and
+// a broken one is dropped and replaced with backoff.
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "loop/event_loop.hpp"
+#include "pg/canceller.hpp"
+#include "pg/connection.hpp"
+
+namespace asyncpage::pg {
+
+class Pool;
+struct Share;
+
+// Something waiting for a connection (a page's task). Registered with
+// Pool::acquire; Pool::forget removes it (deadline passed, client left).
+class ConnectionWaiter {
+public:
+    virtual ~ConnectionWaiter() = default;
+    virtual void on_connection(PgConnection& conn) = 0;
+
+private:
+    friend class Pool;
+    Share* share_ = nullptr;
+    std::list<ConnectionWaiter*>::iterator pos_;
+    std::uint64_t seq_ = 0;
+    bool queued_ = false;
+};
+
+struct Share {
+    std::string name;
+    int cap = 1;
+    int in_use = 0;  // connections held (busy or cancelling) by this share
+    std::list<ConnectionWaiter*> waiters;
+};
+
+struct PoolOptions {
+    std::string dsn;
+    int size = 16;
+    double share = 0.5;       // fraction of `size` one share may hold
+    Millis connect_timeout{5000};
+    Millis statement_timeout{0};  // backstop sent as a startup option; 0: none
+};
+
+struct PoolStats {
+    int idle = 0, busy = 0, connecting = 0, cancelling = 0, waiting = 0;
+    std::uint64_t cancels = 0, broken = 0, connects = 0;
+};
+
+class Pool : public ConnectionEvents {
+public:
+    Pool(loop::EventLoop& loop, PoolOptions options);
+    ~Pool() override;
+
+    // Queues `waiter` on share `name`, capped at min(concurrency (if > 0),
+    // share * size, at least 1). on_connection may run before this returns.
+    void acquire(const std::string& name, int concurrency, ConnectionWaiter* waiter);
+    void forget(ConnectionWaiter* waiter);
+    // The holder is done with conn (its query ended): back to idle.
+    void release(PgConnection& conn);
+    // The holder gives up conn while a query runs: cancel it in PostgreSQL; conn
+    // rejoins the pool only once the query has ended (FACTS.md).
+    void cancel(PgConnection& conn);
+
+    PoolStats stats() const;
+    int size() const { return options_.size; }
+
+private:
+    void on_connected(PgConnection& conn) override;
+    void on_cancel_finished(PgConnection& conn) override;
+    void on_broken(PgConnection& conn, const std::string& why, PgConnState was) override;
+
+    Share& share_for(const std::string& name, int concurrency);
+    void give_back(PgConnection& conn);
+    void dispatch();
+    void start_connect();
+    void on_cancel_sent(std::uint64_t id);
+
+    loop::EventLoop& loop_;
+    PoolOptions options_;
+    Canceller canceller_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<PgConnection>> conns_;
+    std::vector<PgConnection*> idle_;
+    std::map<std::string, Share> shares_;
+    std::uint64_t next_id_ = 1;
+    std::uint64_t next_seq_ = 1;
+    int connecting_ = 0;
+    int busy_ = 0;
+    int cancelling_ = 0;
+    int waiting_ = 0;
+    int failures_ = 0;  // consecutive failed connects, for backoff
+    TimePoint next_connect_at_{};
+    loop::TimerId backoff_timer_ = 0;
+    bool dispatching_ = false;
+    bool redispatch_ = false;
+    std::uint64_t cancels_ = 0, broken_ = 0, connects_ = 0;
+    std::string statement_timeout_option_;
+};
+
+}  // namespace asyncpage::pg

@@ -1,0 +1,42 @@
+#pragma once
+// HTML writers. Every value that reaches the page goes through escape_html.
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/request.hpp"
+#include "render/result.hpp"
+#include "reports/params.hpp"
+#include "reports/report.hpp"
+
+namespace asyncpage::render {
+
+void append_escaped_html(std::string& out, std::string_view text);  // & < > " '
+std::string escape_html(std::string_view text);
+
+// GET /: every report with its title, description and a link to /reports/NAME.
+// `broken` lists report files that failed to load ("FILE:LINE: message").
+std::string html_index(const std::vector<const reports::Report*>& reports,
+                       const std::vector<std::string>& broken);
+
+// GET /reports/NAME: title, description, a GET form for the params (pre-filled
+// with `given`, inputs typed by param type: number, date, datetime-local, select
+// for enum and bool), then, when `result` is set, one table per section with a
+// notice for timeout/error/cancelled sections and for a partial page; `error`
+// (a 400) is shown next to the form. With `trace`, a timeline table of each
+// section's wait/begin/end. Includes a small inline script: on submit, show a
+// wait indicator (spinner + elapsed seconds) until the new page loads; the form
+// works without JS. Links to CSV export per section (/reports/NAME?format=csv&
+// section=S&<the report's params as given>, percent-encoded). The form always sends
+// run=1 (and trace=1 when `trace`), so it runs even with no params. A job report's
+// form POSTs to /reports/NAME/jobs instead. NULL cells are empty <td class="null">.
+// URLs built from values are percent-encoded with http::append_url_encoded.
+std::string html_report(const reports::Report& report, const http::Fields& given,
+                        const PageResult* result, const reports::ParamError* error, bool trace);
+
+// A small complete page for errors (404, 405, 413, 503, ...).
+std::string html_error(int status, std::string_view message);
+
+}  // namespace asyncpage::render

@@ -1,0 +1,33 @@
+#pragma once
+// JSON writers in exactly DESIGN §3's shape.
+#include <string>
+#include <string_view>
+
+#include "render/result.hpp"
+
+namespace asyncpage::render {
+
+// {"report":..,"status":..,"elapsed_ms":N,"sections":[{"name","status","elapsed_ms",
+//  "columns":[{"name","type"}],"rows":[[..]],"error":{"sqlstate","message"}}]}
+// Keys in that order. elapsed_ms values are whole milliseconds. "columns" and "rows"
+// are filled for ok sections only ([] otherwise); "error" only on error sections;
+// timeout and cancelled sections carry "message" when SectionResult::message is set.
+// With `trace`, each section also gets "trace":{"wait_ms","begin_ms","end_ms"} (ms
+// with one decimal; begin/end null when the section never started) and the page
+// "wait_ms" after "elapsed_ms".
+// Cells by JsonKind: int2/int4/int8/oid as integers (a string if not an int64),
+// float4/float8 as numbers in PostgreSQL's own digits (NaN, Infinity, -Infinity as
+// strings), bool true/false, timestamp/timestamptz with 'T' ("2024-01-01T10:00:00+00"),
+// json/jsonb embedded as they are (a string when not valid JSON), everything else
+// (numeric, date, text, arrays...) as a string; NULL is null. Invalid UTF-8 becomes
+// U+FFFD, so the output is always valid JSON; nothing here throws but bad_alloc.
+std::string json_page(const PageResult& page, bool trace);
+
+// {"error":{"status":N,"message":..}} plus "param" when given (400s).
+std::string json_error(int status, std::string_view message, std::string_view param = {});
+
+// A JSON string literal (quotes included) with the escaping and UTF-8 repair above;
+// for other JSON writers (jobs) that build by hand.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace asyncpage::render

@@ -1,0 +1,64 @@
+#pragma once
+// A read-only view of query results that the writers render: owns the PGresult(s)
+// libpq produced, so nothing is copied between PostgreSQL and the output buffer.
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asyncpage::render {
+
+struct PgResultDeleter {
+    void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
+
+// PostgreSQL type name for a built-in type OID ("int4", "numeric", "text", ...);
+// "unknown" for others.
+std::string_view type_name(Oid oid);
+
+// How a column's text value is written in JSON.
+enum class JsonKind {
+    Number,     // int2/int4/int8/oid/float4/float8 (NaN/Infinity become strings)
+    Bool,       // 't'/'f' → true/false
+    Timestamp,  // timestamp/timestamptz: ' ' between date and time becomes 'T'
+    Raw,        // json/jsonb: embedded as JSON
+    String,     // everything else, numeric included (exact)
+};
+JsonKind json_kind(Oid oid);
+
+// Rows of one section: a vector of PGresults with the same columns (one for a
+// normal query; the CSV path renders single-row results one at a time instead).
+class Table {
+public:
+    Table() = default;
+    explicit Table(PgResultPtr result);
+    void append(PgResultPtr result);  // more rows with the same columns
+
+    std::size_t columns() const;
+    std::string_view column_name(std::size_t c) const;
+    Oid column_type(std::size_t c) const;
+    std::size_t rows() const { return rows_; }
+    bool is_null(std::size_t r, std::size_t c) const;
+    std::string_view value(std::size_t r, std::size_t c) const;
+    bool empty() const { return parts_.empty(); }
+
+private:
+    std::pair<const PGresult*, int> locate(std::size_t r) const;
+    std::vector<PgResultPtr> parts_;
+    std::vector<std::size_t> starts_;  // first row index of each part
+    std::size_t rows_ = 0;
+};
+
+// For tests and stored job results: a Table built from literal values.
+struct ColumnSpec {
+    std::string name;
+    Oid type;
+};
+Table make_table(const std::vector<ColumnSpec>& columns,
+                 const std::vector<std::vector<std::optional<std::string>>>& rows);
+
+}  // namespace asyncpage::render

@@ -1,0 +1,197 @@
+// Supervisor: owns the listen socket and the worker processes. It never touches
+// PostgreSQL or FastCGI requests; it forks, watches, restarts and stops workers.
+#include "supervisor.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+
+#include "fcgi/listener.hpp"
+#include "log/log.hpp"
+#include "reports/parser.hpp"
+#include "worker.hpp"
+
+namespace asyncpage {
+
+namespace {
+struct WorkerSlot {
+    pid_t pid = 0;
+    TimePoint started{};
+    TimePoint restart_at{};  // when pid == 0 and not stopping
+};
+
+void raise_fd_limit() {
+    // Every pending page holds a FastCGI fd and may hold a PostgreSQL one.
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
+    return "stopped";
+}
+}  // namespace
+
+int run_supervisor(const config::Config& config) {
+    log::setup({config.log_level, config.error_log, config.access_log, "supervisor"});
+    raise_fd_limit();
+
+    auto set = reports::load_reports(config.reports_dir, config.default_timeout);
+    for (auto& e : set.errors) spdlog::error("report skipped: {}", e.to_string());
+    auto catalog = std::make_shared<const page::Catalog>(page::make_catalog(std::move(set)));
+    Millis longest = config.default_timeout;
+    for (auto& [name, r] : catalog->reports) longest = std::max(longest, r->timeout);
+    spdlog::info("{} reports loaded from {}", catalog->reports.size(), config.reports_dir);
+
+    int listen_fd;
+    try {
+        listen_fd = fcgi::open_listen_socket(config.listen);
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot listen on {}: {}", config.listen, e.what());
+        return 1;
+    }
+    struct stat socket_stat{};
+    bool unix_socket = config.listen[0] == '/';
+    if (unix_socket) ::stat(config.listen.c_str(), &socket_stat);
+
+    sigset_t set_mask;
+    sigemptyset(&set_mask);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) sigaddset(&set_mask, s);
+    sigset_t old_mask;
+    ::sigprocmask(SIG_BLOCK, &set_mask, &old_mask);
+    int sfd = ::signalfd(-1, &set_mask, SFD_CLOEXEC);
+
+    std::vector<WorkerSlot> workers(static_cast<std::size_t>(config.workers));
+    auto spawn = [&](std::size_t i) {
+        pid_t pid = ::fork();
+        if (pid < 0) {
+            spdlog::error("fork failed: {}", std::strerror(errno));
+            workers[i].restart_at = Clock::now() + Millis(1000);
+            return;
+        }
+        if (pid == 0) {
+            ::close(sfd);
+            ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+            int rc = run_worker(config, listen_fd, catalog, static_cast<int>(i));
+            spdlog::default_logger()->flush();
+            ::_exit(rc);
+        }
+        workers[i].pid = pid;
+        workers[i].started = Clock::now();
+    };
+    for (std::size_t i = 0; i < workers.size(); ++i) spawn(i);
+    spdlog::info("listening on {} with {} workers", config.listen, workers.size());
+
+    bool stopping = false;
+    TimePoint kill_at{};
+    auto alive = [&] {
+        int n = 0;
+        for (auto& w : workers) n += w.pid > 0;
+        return n;
+    };
+    auto signal_workers = [&](int sig) {
+        for (auto& w : workers) {
+            if (w.pid > 0) ::kill(w.pid, sig);
+        }
+    };
+
+    for (;;) {
+        if (stopping && alive() == 0) break;
+        // Wake for pending restarts and the drain deadline.
+        TimePoint now = Clock::now();
+        TimePoint next = now + Millis(1000);
+        for (auto& w : workers) {
+            if (!stopping && w.pid == 0) next = std::min(next, w.restart_at);
+        }
+        if (stopping) next = std::min(next, kill_at);
+        int timeout = static_cast<int>(std::max<long>(
+            0, std::chrono::duration_cast<Millis>(next - now).count()));
+        pollfd p{sfd, POLLIN, 0};
+        int n = ::poll(&p, 1, timeout);
+        now = Clock::now();
+        if (n > 0) {
+            signalfd_siginfo si{};
+            while (::read(sfd, &si, sizeof si) == sizeof si) {
+                switch (si.ssi_signo) {
+                    case SIGTERM:
+                    case SIGINT:
+                        if (!stopping) {
+                            spdlog::info("draining: waiting for pending pages (at most {} ms)",
+                                         (longest + Millis(5000)).count());
+                            stopping = true;
+                            kill_at = now + longest + Millis(5000);
+                            signal_workers(SIGTERM);
+                        }
+                        break;
+                    case SIGQUIT:
+                        spdlog::info("stopping at once on SIGQUIT");
+                        stopping = true;
+                        kill_at = now + Millis(2000);
+                        signal_workers(SIGQUIT);
+                        break;
+                    case SIGUSR1:
+                        log::reopen();
+                        signal_workers(SIGUSR1);
+                        break;
+                    case SIGHUP:
+                        spdlog::warn("SIGHUP: reloading is not supported yet; restart to reload");
+                        break;
+                    case SIGCHLD:
+                        break;  // reaped below
+                }
+            }
+        }
+        int status = 0;
+        pid_t pid;
+        while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            for (auto& w : workers) {
+                if (w.pid != pid) continue;
+                w.pid = 0;
+                if (stopping) {
+                    spdlog::info("worker {} {}", pid, describe_status(status));
+                    break;
+                }
+                // A worker that dies right after starting (bad environment) is
+                // restarted once a second, not in a tight loop.
+                bool early = now - w.started < Millis(1000);
+                w.restart_at = early ? w.started + Millis(1000) : now;
+                spdlog::error("worker {} {}; restarting{}", pid, describe_status(status),
+                              early ? " in a second" : "");
+                break;
+            }
+        }
+        if (!stopping) {
+            for (std::size_t i = 0; i < workers.size(); ++i) {
+                if (workers[i].pid == 0 && workers[i].restart_at <= now) spawn(i);
+            }
+        } else if (now >= kill_at && alive() > 0) {
+            spdlog::warn("{} workers still running after the drain deadline: killing", alive());
+            signal_workers(SIGKILL);
+            kill_at = now + Millis(60000);
+        }
+    }
+    ::close(listen_fd);
+    if (unix_socket) {
+        // Remove the socket only if it is still ours (not replaced by a new server).
+        struct stat now_stat{};
+        if (::stat(config.listen.c_str(), &now_stat) == 0 && now_stat.st_ino == socket_stat.st_ino) {
+            ::unlink(config.listen.c_str());
+        }
+    }
+    spdlog::info("stopped");
+    return 0;
+}
+
+}  // namespace asyncpage

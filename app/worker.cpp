@@ -1,0 +1,100 @@
+// Worker wiring: the loop, the FastCGI listener, the connection pool, the router,
+// and signals through a signalfd so they arrive as ordinary loop events.
+#include "worker.hpp"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "fcgi/listener.hpp"
+#include "log/log.hpp"
+#include "loop/event_loop.hpp"
+#include "page/metrics.hpp"
+#include "pg/pool.hpp"
+
+namespace asyncpage {
+
+namespace {
+Millis largest_timeout(const page::Catalog& catalog, Millis fallback) {
+    Millis m = fallback;
+    for (auto& [name, r] : catalog.reports) m = std::max(m, r->timeout);
+    return m;
+}
+}  // namespace
+
+int run_worker(const config::Config& config, int listen_fd,
+               std::shared_ptr<const page::Catalog> catalog, int index) {
+    // A worker outliving its supervisor would keep serving with nobody to restart
+    // or stop it.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    log::setup({config.log_level, config.error_log, config.access_log,
+                "worker " + std::to_string(index)});
+
+    // FCGX_Init installs handlers for SIGPIPE, SIGUSR1 and SIGTERM (FACTS.md): call
+    // it first, then take the signals over.
+    FCGX_Init();
+    ::signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    int sfd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+
+    loop::EventLoop loop;
+    page::Metrics metrics;
+    pg::PoolOptions pool_options;
+    pool_options.dsn = config.dsn;
+    pool_options.size = config.pool_size;
+    pool_options.share = config.report_share;
+    // Backstop only: the page deadline cancels first; this ends a query whose
+    // cancel was lost (DESIGN §5).
+    pool_options.statement_timeout = largest_timeout(*catalog, config.default_timeout) + Millis(500);
+    pg::Pool pool(loop, pool_options);
+    page::Router router(loop, pool, metrics, catalog, config);
+    fcgi::Listener listener(loop, listen_fd, config.max_body,
+                            [&router](std::unique_ptr<fcgi::Request> r) { router.handle(std::move(r)); });
+
+    bool draining = false;
+    std::function<void()> check_drained = [&] {
+        if (router.pending() == 0) {
+            loop.stop();
+            return;
+        }
+        loop.add_timer(Millis(20), check_drained);
+    };
+    loop.watch(sfd, POLLIN, [&](short) {
+        signalfd_siginfo si{};
+        while (::read(sfd, &si, sizeof si) == sizeof si) {
+            switch (si.ssi_signo) {
+                case SIGTERM:
+                case SIGINT:
+                    if (draining) break;
+                    draining = true;
+                    spdlog::info("draining: {} pages pending", router.pending());
+                    listener.stop();
+                    check_drained();
+                    break;
+                case SIGQUIT:
+                    spdlog::info("stopping at once on SIGQUIT");
+                    loop.stop();
+                    break;
+                case SIGUSR1:
+                    log::reopen();
+                    break;
+                case SIGHUP:
+                    break;  // the supervisor replaces workers on reload
+            }
+        }
+    });
+    spdlog::info("worker {} (pid {}) serving, pool_size {}", index, ::getpid(), config.pool_size);
+    loop.run();
+    spdlog::info("worker {} exiting", index);
+    loop.unwatch(sfd);
+    ::close(sfd);
+    return 0;
+}
+
+}  // namespace asyncpage

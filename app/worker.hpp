@@ -1,0 +1,15 @@
+#pragma once
+// A worker process: one thread, one poll() loop serving FastCGI requests.
+#include <memory>
+
+#include "config/config.hpp"
+#include "page/router.hpp"
+
+namespace asyncpage {
+
+// Runs until SIGTERM (drain: stop accepting, finish pending pages, return 0) or
+// SIGQUIT (return at once). `listen_fd` is the supervisor's shared socket.
+int run_worker(const config::Config& config, int listen_fd,
+               std::shared_ptr<const page::Catalog> catalog, int index);
+
+}  // namespace asyncpage
