@@ -71,7 +71,7 @@ int run_supervisor(const config::Config& config) {
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) sigaddset(&set_mask, s);
     sigset_t old_mask;
     ::sigprocmask(SIG_BLOCK, &set_mask, &old_mask);
-    int sfd = ::signalfd(-1, &set_mask, SFD_CLOEXEC);
+    int sfd = ::signalfd(-1, &set_mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
     std::vector<WorkerSlot> workers(static_cast<std::size_t>(config.workers));
     auto spawn = [&](std::size_t i) {

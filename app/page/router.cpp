@@ -197,16 +197,18 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
     auto values = std::get<reports::BoundValues>(std::move(validated));
     start_page(std::make_unique<PendingPage>(
         PageEnv{loop_, pool_, metrics_}, std::move(request), report, std::move(values),
-        std::move(fields), output, csv_section, traced, [this](PendingPage* p) {
-            loop_.defer([this, p] { pages_.erase(p); });
-        }));
+        std::move(fields), output, csv_section, traced, forget_page()));
 }
 
 void Router::health(std::unique_ptr<fcgi::Request> request) {
     start_page(std::make_unique<PendingPage>(
         PageEnv{loop_, pool_, metrics_}, std::move(request), health_report_,
-        reports::BoundValues{}, http::Fields{}, Output::Health, 0, false,
-        [this](PendingPage* p) { loop_.defer([this, p] { pages_.erase(p); }); }));
+        reports::BoundValues{}, http::Fields{}, Output::Health, 0, false, forget_page()));
+}
+
+PendingPage::OnDone Router::forget_page() {
+    // Deleted after this loop pass: finish() runs inside the page's own callbacks.
+    return [this](PendingPage* p) { loop_.defer([this, p] { pages_.erase(p); }); };
 }
 
 void Router::start_page(std::unique_ptr<PendingPage> page) {

@@ -36,6 +36,7 @@ private:
     void report_page(std::unique_ptr<fcgi::Request> request, const std::string& name);
     void health(std::unique_ptr<fcgi::Request> request);
     void start_page(std::unique_ptr<PendingPage> page);
+    PendingPage::OnDone forget_page();
     void error(fcgi::Request& request, http::Format format, int status, std::string_view message,
                std::string_view param = {}, std::string_view extra_headers = {});
 
