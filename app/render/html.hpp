@@ -29,7 +29,8 @@ std::string html_index(const std::vector<const reports::Report*>& reports,
 // section's wait/begin/end. Includes a small inline script: on submit, show a
 // wait indicator (spinner + elapsed seconds) until the new page loads; the form
 // works without JS. Links to CSV export per section (/reports/NAME?format=csv&
-// section=S&<the report's params as given>, percent-encoded). The form always sends
+// section=S&<the report's params as given>, percent-encoded). The form is
+// method=get action=/reports/NAME (HTML forbids an empty action) and always sends
 // run=1 (and trace=1 when `trace`), so it runs even with no params. A job report's
 // form POSTs to /reports/NAME/jobs instead. NULL cells are empty <td class="null">.
 // URLs built from values are percent-encoded with http::append_url_encoded.

@@ -29,10 +29,10 @@ struct SectionResult {
 };
 
 enum class PageStatus {
-    Ok,       // every section ok
-    Partial,  // some ok, some timeout/error
-    Error,    // every section failed with an error (500)
-    Timeout,  // deadline passed and no section finished (504)
+    Ok,           // every section ok
+    Partial,      // some ok, some timeout/error
+    Error,        // every section failed with an error (500)
+    Timeout,      // deadline passed and no section finished (504)
     Unavailable,  // no database connection could be had within the deadline (503)
 };
 const char* to_string(PageStatus s);  // "ok", "partial", "error", "timeout", "unavailable"
@@ -41,7 +41,7 @@ struct PageResult {
     std::string report;
     PageStatus status = PageStatus::Ok;
     double elapsed_ms = 0;
-    double wait_ms = 0;  // total time sections waited for a pooled connection
+    double wait_ms = 0;                   // total time sections waited for a pooled connection
     std::vector<SectionResult> sections;  // file order
 };
 

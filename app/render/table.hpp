@@ -33,7 +33,7 @@ JsonKind json_kind(Oid oid);
 // Rows of one section: a vector of PGresults with the same columns (one for a
 // normal query; the CSV path renders single-row results one at a time instead).
 class Table {
-public:
+  public:
     Table() = default;
     explicit Table(PgResultPtr result);
     void append(PgResultPtr result);  // more rows with the same columns
@@ -46,7 +46,7 @@ public:
     std::string_view value(std::size_t r, std::size_t c) const;
     bool empty() const { return parts_.empty(); }
 
-private:
+  private:
     std::pair<const PGresult*, int> locate(std::size_t r) const;
     std::vector<PgResultPtr> parts_;
     std::vector<std::size_t> starts_;  // first row index of each part
