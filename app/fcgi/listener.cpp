@@ -32,9 +32,10 @@ std::runtime_error sys_error(const std::string& what) {
 int open_unix(const std::string& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) throw std::runtime_error("socket path too long: " + path);
+    if (path.size() >= sizeof addr.sun_path)
+        throw std::runtime_error("socket path too long: " + path);
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) throw std::runtime_error(path + " exists and is not a socket");
         // Never unlink a socket a live server holds (FCGX_OpenSocket would): probe it.
@@ -141,14 +142,42 @@ int open_listen_socket(const std::string& listen) {
     return fd;
 }
 
-Listener::Listener(loop::EventLoop& loop, int listen_fd, std::size_t max_body,
-                   OnRequest on_request)
+Listener::Listener(loop::EventLoop& loop, int listen_fd, std::size_t max_body, OnRequest on_request)
     : loop_(loop), listen_fd_(listen_fd), max_body_(max_body), on_request_(std::move(on_request)) {
     loop_.watch(listen_fd_, POLLIN, [this](short) { on_acceptable(); });
 }
 
 Listener::~Listener() {
     stop();
+    while (!lingering_.empty())
+        end_linger(lingering_.begin()->first);
+}
+
+void Listener::linger(int fd) {
+    // Like nginx's lingering close: read and drop what the peer still sends until
+    // it closes, for at most a few seconds, without blocking the loop.
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    auto timer = loop_.add_timer(Millis(5000), [this, fd] { end_linger(fd); });
+    lingering_.emplace(fd, timer);
+    loop_.watch(fd, POLLIN, [this, fd](short) {
+        char buf[16384];
+        for (;;) {
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n > 0) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+            end_linger(fd);  // EOF or error
+            return;
+        }
+    });
+}
+
+void Listener::end_linger(int fd) {
+    auto it = lingering_.find(fd);
+    if (it == lingering_.end()) return;
+    loop_.cancel_timer(it->second);
+    loop_.unwatch(fd);
+    lingering_.erase(it);
+    ::close(fd);
 }
 
 void Listener::stop() {
@@ -157,7 +186,8 @@ void Listener::stop() {
         loop_.unwatch(listen_fd_);
         loop_.cancel_timer(resume_timer_);
     }
-    while (!handshakes_.empty()) drop_handshake(handshakes_.begin()->first, "shutting down");
+    while (!handshakes_.empty())
+        drop_handshake(handshakes_.begin()->first, "shutting down");
 }
 
 void Listener::pause_accepting(Millis how_long) {
@@ -186,8 +216,8 @@ void Listener::on_acceptable() {
             spdlog::error("accept failed: {}", std::strerror(errno));
             return;
         }
-        auto timer = loop_.add_timer(kHandshakeTimeout,
-                                     [this, fd] { drop_handshake(fd, "request not complete in 5 s"); });
+        auto timer = loop_.add_timer(
+            kHandshakeTimeout, [this, fd] { drop_handshake(fd, "request not complete in 5 s"); });
         handshakes_.emplace(fd, Handshake{fd, timer});
         on_handshake_readable(fd);  // nginx usually sent everything already
     }
@@ -262,6 +292,7 @@ void Listener::hand_over(int fd) {
         return;
     }
     auto request = std::make_unique<Request>(std::move(req));
+    request->linger_ = [this](int lingering_fd) { linger(lingering_fd); };
     request->read_params(max_body_);
     on_request_(std::move(request));
 }

@@ -19,7 +19,7 @@ namespace asyncpage::fcgi {
 int open_listen_socket(const std::string& listen);
 
 class Listener {
-public:
+  public:
     using OnRequest = std::function<void(std::unique_ptr<Request>)>;
     Listener(loop::EventLoop& loop, int listen_fd, std::size_t max_body, OnRequest on_request);
     ~Listener();
@@ -28,7 +28,7 @@ public:
     std::size_t handshaking() const { return handshakes_.size(); }
     std::uint64_t rejected_handshakes() const { return rejected_; }
 
-private:
+  private:
     struct Handshake {
         int fd;
         loop::TimerId timer;
@@ -38,12 +38,15 @@ private:
     void drop_handshake(int fd, const char* why);
     void hand_over(int fd);
     void pause_accepting(Millis how_long);
+    void linger(int fd);
+    void end_linger(int fd);
 
     loop::EventLoop& loop_;
     int listen_fd_;
     std::size_t max_body_;
     OnRequest on_request_;
     std::unordered_map<int, Handshake> handshakes_;
+    std::unordered_map<int, loop::TimerId> lingering_;  // fd -> give-up timer
     bool stopped_ = false;
     loop::TimerId resume_timer_ = 0;
     std::uint64_t rejected_ = 0;

@@ -4,6 +4,8 @@
 
 #include <fcgiapp.h>
 
+#include <sys/socket.h>
+
 #include <charconv>
 #include <cstring>
 
@@ -18,9 +20,13 @@ std::string param(FCGX_Request& r, const char* name) {
 
 Request::Request(std::unique_ptr<FCGX_Request> req) : req_(std::move(req)) {}
 
-Request::~Request() { finish(); }
+Request::~Request() {
+    finish();
+}
 
-int Request::fd() const { return req_->ipcFd; }
+int Request::fd() const {
+    return req_->ipcFd;
+}
 
 void Request::read_params(std::size_t max_body) {
     FCGX_Request& r = *req_;
@@ -97,8 +103,17 @@ void Request::finish() {
     // Without FCGX_Detach, FCGX_Finish_r shuts the socket down and waits up to 2 s
     // for nginx's EOF, blocking the loop (FACTS.md: LIBFCGI_OS_CLOSE_POLL_TIMEOUT).
     FCGX_Detach(req_.get());
-    req_->keepConnection = 0;  // we never keep connections (nginx keep_conn off)
+    int fd = req_->ipcFd;
+    // Closing with an unread body in the socket makes the kernel reset the
+    // connection, and nginx may lose the answer we just wrote (seen with 413s).
+    // Keep the fd, shut down our side, and let the listener discard the rest.
+    bool unread = body_too_large_ && linger_ && fd >= 0;
+    req_->keepConnection = unread ? 1 : 0;  // we never keep connections otherwise
     FCGX_Finish_r(req_.get());
+    if (unread) {
+        ::shutdown(fd, SHUT_WR);
+        linger_(fd);
+    }
 }
 
 }  // namespace asyncpage::fcgi

@@ -1,6 +1,7 @@
 #pragma once
 // One FastCGI request: the only type outside fcgi/ that stands for libfcgi's
 // FCGX_Request. Writes go straight to nginx (blocking fd: FACTS.md explains why).
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,7 +13,7 @@ struct FCGX_Request;
 namespace asyncpage::fcgi {
 
 class Request {
-public:
+  public:
     explicit Request(std::unique_ptr<FCGX_Request> req);
     ~Request();
     Request(const Request&) = delete;
@@ -37,17 +38,19 @@ public:
     // False once a write failed (nginx closed the connection).
     bool ok() const { return ok_; }
 
-private:
+  private:
     void read_params(std::size_t max_body);
     friend class Listener;
 
     std::unique_ptr<FCGX_Request> req_;
+    // Takes the fd of a request whose body was left unread (see finish()).
+    std::function<void(int fd)> linger_;
     http::Request http_;
     bool finished_ = false;
     bool ok_ = true;
     bool body_too_large_ = false;
 
-public:
+  public:
     bool body_too_large() const { return body_too_large_; }
 };
 
