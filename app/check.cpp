@@ -39,7 +39,8 @@ int run_check(const config::Config& config) {
                     tx.exec0("DEALLOCATE " + stmt);
                 } catch (const pqxx::sql_error& e) {
                     std::string msg = e.what();
-                    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+                    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
+                        msg.pop_back();
                     std::cout << fmt::format("{}:{}: section {}: {} (SQLSTATE {})\n", report.file,
                                              section.line, section.name, msg, e.sqlstate());
                     ++problems;

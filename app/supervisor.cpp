@@ -49,10 +49,12 @@ int run_supervisor(const config::Config& config) {
     raise_fd_limit();
 
     auto set = reports::load_reports(config.reports_dir, config.default_timeout);
-    for (auto& e : set.errors) spdlog::error("report skipped: {}", e.to_string());
+    for (auto& e : set.errors)
+        spdlog::error("report skipped: {}", e.to_string());
     auto catalog = std::make_shared<const page::Catalog>(page::make_catalog(std::move(set)));
     Millis longest = config.default_timeout;
-    for (auto& [name, r] : catalog->reports) longest = std::max(longest, r->timeout);
+    for (auto& [name, r] : catalog->reports)
+        longest = std::max(longest, r->timeout);
     spdlog::info("{} reports loaded from {}", catalog->reports.size(), config.reports_dir);
 
     int listen_fd;
@@ -62,13 +64,14 @@ int run_supervisor(const config::Config& config) {
         spdlog::critical("cannot listen on {}: {}", config.listen, e.what());
         return 1;
     }
-    struct stat socket_stat{};
+    struct stat socket_stat {};
     bool unix_socket = config.listen[0] == '/';
     if (unix_socket) ::stat(config.listen.c_str(), &socket_stat);
 
     sigset_t set_mask;
     sigemptyset(&set_mask);
-    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) sigaddset(&set_mask, s);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1})
+        sigaddset(&set_mask, s);
     sigset_t old_mask;
     ::sigprocmask(SIG_BLOCK, &set_mask, &old_mask);
     int sfd = ::signalfd(-1, &set_mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -91,14 +94,16 @@ int run_supervisor(const config::Config& config) {
         workers[i].pid = pid;
         workers[i].started = Clock::now();
     };
-    for (std::size_t i = 0; i < workers.size(); ++i) spawn(i);
+    for (std::size_t i = 0; i < workers.size(); ++i)
+        spawn(i);
     spdlog::info("listening on {} with {} workers", config.listen, workers.size());
 
     bool stopping = false;
     TimePoint kill_at{};
     auto alive = [&] {
         int n = 0;
-        for (auto& w : workers) n += w.pid > 0;
+        for (auto& w : workers)
+            n += w.pid > 0;
         return n;
     };
     auto signal_workers = [&](int sig) {
@@ -116,8 +121,8 @@ int run_supervisor(const config::Config& config) {
             if (!stopping && w.pid == 0) next = std::min(next, w.restart_at);
         }
         if (stopping) next = std::min(next, kill_at);
-        int timeout = static_cast<int>(std::max<long>(
-            0, std::chrono::duration_cast<Millis>(next - now).count()));
+        int timeout = static_cast<int>(
+            std::max<long>(0, std::chrono::duration_cast<Millis>(next - now).count()));
         pollfd p{sfd, POLLIN, 0};
         int n = ::poll(&p, 1, timeout);
         now = Clock::now();
@@ -185,8 +190,9 @@ int run_supervisor(const config::Config& config) {
     ::close(listen_fd);
     if (unix_socket) {
         // Remove the socket only if it is still ours (not replaced by a new server).
-        struct stat now_stat{};
-        if (::stat(config.listen.c_str(), &now_stat) == 0 && now_stat.st_ino == socket_stat.st_ino) {
+        struct stat now_stat {};
+        if (::stat(config.listen.c_str(), &now_stat) == 0 &&
+            now_stat.st_ino == socket_stat.st_ino) {
             ::unlink(config.listen.c_str());
         }
     }

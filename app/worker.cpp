@@ -20,7 +20,8 @@ namespace asyncpage {
 namespace {
 Millis largest_timeout(const page::Catalog& catalog, Millis fallback) {
     Millis m = fallback;
-    for (auto& [name, r] : catalog.reports) m = std::max(m, r->timeout);
+    for (auto& [name, r] : catalog.reports)
+        m = std::max(m, r->timeout);
     return m;
 }
 }  // namespace
@@ -30,8 +31,8 @@ int run_worker(const config::Config& config, int listen_fd,
     // A worker outliving its supervisor would keep serving with nobody to restart
     // or stop it.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    log::setup({config.log_level, config.error_log, config.access_log,
-                "worker " + std::to_string(index)});
+    log::setup(
+        {config.log_level, config.error_log, config.access_log, "worker " + std::to_string(index)});
 
     // FCGX_Init installs handlers for SIGPIPE, SIGUSR1 and SIGTERM (FACTS.md): call
     // it first, then take the signals over.
@@ -39,7 +40,8 @@ int run_worker(const config::Config& config, int listen_fd,
     ::signal(SIGPIPE, SIG_IGN);
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+    for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1})
+        sigaddset(&set, s);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     int sfd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 
@@ -51,11 +53,13 @@ int run_worker(const config::Config& config, int listen_fd,
     pool_options.share = config.report_share;
     // Backstop only: the page deadline cancels first; this ends a query whose
     // cancel was lost (DESIGN §5).
-    pool_options.statement_timeout = largest_timeout(*catalog, config.default_timeout) + Millis(500);
+    pool_options.statement_timeout =
+        largest_timeout(*catalog, config.default_timeout) + Millis(500);
     pg::Pool pool(loop, pool_options);
     page::Router router(loop, pool, metrics, catalog, config);
-    fcgi::Listener listener(loop, listen_fd, config.max_body,
-                            [&router](std::unique_ptr<fcgi::Request> r) { router.handle(std::move(r)); });
+    fcgi::Listener listener(
+        loop, listen_fd, config.max_body,
+        [&router](std::unique_ptr<fcgi::Request> r) { router.handle(std::move(r)); });
 
     bool draining = false;
     std::function<void()> check_drained = [&] {

@@ -9,7 +9,7 @@ namespace asyncpage::config {
 
 struct Config {
     std::string listen = "/run/asyncpage/asyncpage.sock";  // socket path or host:port
-    int workers = 0;                                       // 0 in the file is an error; default = cores
+    int workers = 0;  // 0 in the file is an error; default = cores
     std::string dsn;
     std::string jobs_dsn;  // defaults to dsn
     int pool_size = 16;
@@ -29,11 +29,11 @@ struct Config {
 
 // Names the offending key: what() is "config key 'pool_size': must be an integer >= 1".
 class ConfigError : public std::runtime_error {
-public:
+  public:
     ConfigError(std::string key, const std::string& message);
     const std::string& key() const { return key_; }
 
-private:
+  private:
     std::string key_;
 };
 

@@ -36,7 +36,9 @@ void setup(const Options& options) {
     g_access->flush_on(spdlog::level::info);
 }
 
-void reopen() { setup(g_options); }
+void reopen() {
+    setup(g_options);
+}
 
 std::shared_ptr<spdlog::logger> access() {
     if (!g_access) g_access = spdlog::default_logger();

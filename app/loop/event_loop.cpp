@@ -62,7 +62,9 @@ void EventLoop::cancel_timer(TimerId id) {
     if (id != 0) timer_callbacks_.erase(id);
 }
 
-void EventLoop::defer(Callback cb) { deferred_.push_back(std::move(cb)); }
+void EventLoop::defer(Callback cb) {
+    deferred_.push_back(std::move(cb));
+}
 
 void EventLoop::run_timers() {
     while (!timers_.empty() && timers_.top().when <= now_) {
@@ -113,7 +115,8 @@ void EventLoop::compact() {
     slots_.resize(out);
     // Rebuild the index: dead fds must not keep entries (fd numbers get reused).
     index_.clear();
-    for (std::size_t i = 0; i < fds_.size(); ++i) index_.emplace(fds_[i].fd, i);
+    for (std::size_t i = 0; i < fds_.size(); ++i)
+        index_.emplace(fds_[i].fd, i);
     free_slots_ = 0;
 }
 
@@ -143,14 +146,16 @@ void EventLoop::run_once(int max_wait_ms) {
     while (!deferred_.empty()) {
         std::vector<Callback> batch;
         batch.swap(deferred_);
-        for (auto& cb : batch) cb();
+        for (auto& cb : batch)
+            cb();
     }
     compact();
 }
 
 void EventLoop::run() {
     stopping_ = false;
-    while (!stopping_) run_once(-1);
+    while (!stopping_)
+        run_once(-1);
 }
 
 }  // namespace asyncpage::loop

@@ -17,7 +17,7 @@ namespace asyncpage::loop {
 using TimerId = std::uint64_t;
 
 class EventLoop {
-public:
+  public:
     using IoHandler = std::function<void(short revents)>;
     using Callback = std::function<void()>;
 
@@ -50,7 +50,7 @@ public:
     void update_now() { now_ = Clock::now(); }
     std::size_t watched() const { return fds_.size() - free_slots_; }
 
-private:
+  private:
     struct Slot {
         IoHandler handler;
         bool live = false;
@@ -58,7 +58,9 @@ private:
     struct Timer {
         TimePoint when;
         TimerId id;
-        bool operator>(const Timer& o) const { return when > o.when || (when == o.when && id > o.id); }
+        bool operator>(const Timer& o) const {
+            return when > o.when || (when == o.when && id > o.id);
+        }
     };
     void run_timers();
     int poll_timeout_ms(int max_wait_ms) const;

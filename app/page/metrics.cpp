@@ -27,20 +27,22 @@ std::string Metrics::render(const pg::PoolStats& pool, int pool_size) const {
     gauge("asyncpage_pending_pages", "Requests accepted and not yet answered.", pending);
     gauge("asyncpage_queries_in_flight", "Queries sent to PostgreSQL and not yet ended.",
           queries_in_flight);
-    out += "# HELP asyncpage_pool_connections Pooled PostgreSQL connections by state.\n"
-           "# TYPE asyncpage_pool_connections gauge\n";
+    out +=
+        "# HELP asyncpage_pool_connections Pooled PostgreSQL connections by state.\n"
+        "# TYPE asyncpage_pool_connections gauge\n";
     out += fmt::format("asyncpage_pool_connections{{state=\"idle\"}} {}\n", pool.idle);
     out += fmt::format("asyncpage_pool_connections{{state=\"busy\"}} {}\n", pool.busy);
     out += fmt::format("asyncpage_pool_connections{{state=\"connecting\"}} {}\n", pool.connecting);
     out += fmt::format("asyncpage_pool_connections{{state=\"cancelling\"}} {}\n", pool.cancelling);
     gauge("asyncpage_pool_size", "Configured pool_size of this worker.", pool_size);
     gauge("asyncpage_pool_waiting", "Page tasks waiting for a pooled connection.", pool.waiting);
-    out += "# HELP asyncpage_pages_total Pages answered, by outcome.\n"
-           "# TYPE asyncpage_pages_total counter\n";
+    out +=
+        "# HELP asyncpage_pages_total Pages answered, by outcome.\n"
+        "# TYPE asyncpage_pages_total counter\n";
     for (std::size_t i = 0; i < pages_by_status.size(); ++i) {
-        out += fmt::format("asyncpage_pages_total{{status=\"{}\"}} {}\n",
-                           render::to_string(static_cast<render::PageStatus>(i)),
-                           pages_by_status[i]);
+        out +=
+            fmt::format("asyncpage_pages_total{{status=\"{}\"}} {}\n",
+                        render::to_string(static_cast<render::PageStatus>(i)), pages_by_status[i]);
     }
     counter("asyncpage_timeouts_total", "Pages whose deadline passed before every section ended.",
             timeouts);
@@ -51,8 +53,9 @@ std::string Metrics::render(const pg::PoolStats& pool, int pool_size) const {
             rejected);
     counter("asyncpage_pg_connects_total", "Connection attempts to PostgreSQL.", pool.connects);
     counter("asyncpage_pg_connections_lost_total", "Pooled connections that broke.", pool.broken);
-    out += "# HELP asyncpage_page_duration_seconds Time from request to answer.\n"
-           "# TYPE asyncpage_page_duration_seconds histogram\n";
+    out +=
+        "# HELP asyncpage_page_duration_seconds Time from request to answer.\n"
+        "# TYPE asyncpage_page_duration_seconds histogram\n";
     for (std::size_t i = 0; i < kBuckets.size(); ++i) {
         out += fmt::format("asyncpage_page_duration_seconds_bucket{{le=\"{}\"}} {}\n", kBuckets[i],
                            latency_buckets[i]);

@@ -12,13 +12,13 @@ namespace asyncpage::page {
 
 struct Metrics {
     static constexpr std::array<double, 13> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                                        1,     2.5,  5,     10,   30,   60};
+                                                        1,     2.5,  5,     10,   30,  60};
     std::uint64_t pending = 0;
     std::uint64_t queries_in_flight = 0;
     std::array<std::uint64_t, 5> pages_by_status{};  // indexed by render::PageStatus
-    std::uint64_t timeouts = 0;       // pages whose deadline passed
-    std::uint64_t client_aborts = 0;  // pages whose client left
-    std::uint64_t rejected = 0;       // 503 at max_pending
+    std::uint64_t timeouts = 0;                      // pages whose deadline passed
+    std::uint64_t client_aborts = 0;                 // pages whose client left
+    std::uint64_t rejected = 0;                      // 503 at max_pending
     std::array<std::uint64_t, kBuckets.size()> latency_buckets{};
     std::uint64_t latency_count = 0;
     double latency_sum = 0;

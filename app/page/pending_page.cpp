@@ -26,7 +26,7 @@ std::string field(const PGresult* res, int code) {
 // One connection's worth of work: a single section (parallel reports), or every
 // section in file order on one connection (parallel: false).
 class PendingPage::Task final : public pg::ConnectionWaiter, public pg::QueryObserver {
-public:
+  public:
     Task(PendingPage& page, std::vector<std::size_t> sections)
         : page_(page), sections_(std::move(sections)) {}
 
@@ -67,7 +67,7 @@ public:
 
     bool finished() const { return finished_; }
 
-private:
+  private:
     void on_connection(pg::PgConnection& conn) override {
         waiting_ = false;
         conn_ = &conn;
@@ -187,9 +187,9 @@ private:
 };
 
 PendingPage::PendingPage(PageEnv env, std::unique_ptr<fcgi::Request> request,
-                         std::shared_ptr<const reports::Report> report,
-                         reports::BoundValues values, http::Fields given, Output output,
-                         std::size_t csv_section, bool trace, OnDone on_done)
+                         std::shared_ptr<const reports::Report> report, reports::BoundValues values,
+                         http::Fields given, Output output, std::size_t csv_section, bool trace,
+                         OnDone on_done)
     : env_(env),
       request_(std::move(request)),
       report_(std::move(report)),
@@ -202,22 +202,27 @@ PendingPage::PendingPage(PageEnv env, std::unique_ptr<fcgi::Request> request,
 
 PendingPage::~PendingPage() {
     // Only reached through finish() + deferred delete, or worker shutdown.
-    for (auto& t : tasks_) t->stop(SectionStatus::Cancelled, "worker shutting down");
+    for (auto& t : tasks_)
+        t->stop(SectionStatus::Cancelled, "worker shutting down");
     env_.loop.cancel_timer(deadline_timer_);
     if (request_ && !request_->finished()) env_.loop.unwatch(request_->fd());
 }
 
-double PendingPage::since_start() const { return ms_between(started_, env_.loop.now()); }
+double PendingPage::since_start() const {
+    return ms_between(started_, env_.loop.now());
+}
 
 void PendingPage::start() {
     started_ = env_.loop.now();
     ++env_.metrics.pending;
     value_ptrs_.reserve(values_.size());
-    for (auto& v : values_) value_ptrs_.push_back(v ? v->c_str() : nullptr);  // nullptr = NULL
+    for (auto& v : values_)
+        value_ptrs_.push_back(v ? v->c_str() : nullptr);  // nullptr = NULL
 
     const auto& sections = report_->sections;
     results_.resize(sections.size());
-    for (std::size_t i = 0; i < sections.size(); ++i) results_[i].name = sections[i].name;
+    for (std::size_t i = 0; i < sections.size(); ++i)
+        results_[i].name = sections[i].name;
 
     if (output_ == Output::Csv) {
         tasks_.push_back(std::make_unique<Task>(*this, std::vector<std::size_t>{csv_section_}));
@@ -228,7 +233,8 @@ void PendingPage::start() {
         }
     } else {
         std::vector<std::size_t> all(sections.size());
-        for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+        for (std::size_t i = 0; i < all.size(); ++i)
+            all[i] = i;
         tasks_.push_back(std::make_unique<Task>(*this, std::move(all)));
     }
     tasks_running_ = tasks_.size();
@@ -242,7 +248,8 @@ void PendingPage::start() {
     env_.loop.watch(request_->fd(), POLLRDHUP, [this](short) { on_client_gone(); });
 
     // Tasks may finish synchronously only on a broken send; start them all first.
-    for (std::size_t i = 0; i < tasks_.size() && state_ != PageState::Done; ++i) tasks_[i]->start();
+    for (std::size_t i = 0; i < tasks_.size() && state_ != PageState::Done; ++i)
+        tasks_[i]->start();
 }
 
 void PendingPage::on_task_done() {
@@ -270,7 +277,8 @@ void PendingPage::on_client_gone() {
 }
 
 void PendingPage::stop_tasks(SectionStatus unfinished, const char* message) {
-    for (auto& t : tasks_) t->stop(unfinished, message);
+    for (auto& t : tasks_)
+        t->stop(unfinished, message);
     tasks_running_ = 0;
 }
 
@@ -302,7 +310,8 @@ void PendingPage::finish(EndReason reason) {
     env_.loop.cancel_timer(deadline_timer_);
     deadline_timer_ = 0;
     env_.loop.unwatch(request_->fd());
-    for (auto& t : tasks_) t->stop(SectionStatus::Cancelled, "page ended");
+    for (auto& t : tasks_)
+        t->stop(SectionStatus::Cancelled, "page ended");
 
     auto status = page_status(reason == EndReason::Deadline);
     if (reason == EndReason::ClientLeft) {
@@ -326,13 +335,21 @@ void PendingPage::respond(render::PageStatus status) {
     int code = 200;
     switch (status) {
         case PageStatus::Ok:
-        case PageStatus::Partial: code = 200; break;
-        case PageStatus::Error: code = 500; break;
-        case PageStatus::Timeout: code = 504; break;
-        case PageStatus::Unavailable: code = 503; break;
+        case PageStatus::Partial:
+            code = 200;
+            break;
+        case PageStatus::Error:
+            code = 500;
+            break;
+        case PageStatus::Timeout:
+            code = 504;
+            break;
+        case PageStatus::Unavailable:
+            code = 503;
+            break;
     }
     std::string extra = code == 503 ? "Retry-After: 5\r\nCache-Control: no-store\r\n"
-                                     : "Cache-Control: no-store\r\n";
+                                    : "Cache-Control: no-store\r\n";
     if (output_ == Output::Health) {
         if (status == PageStatus::Ok) {
             request_->respond(200, "text/plain; charset=utf-8", "ok\n", extra);
@@ -349,7 +366,8 @@ void PendingPage::respond(render::PageStatus status) {
         if (status == PageStatus::Unavailable) {
             msg = "database unavailable: no connection within the report's timeout\n";
         } else if (r.status == SectionStatus::Error) {
-            msg = fmt::format("section {} failed: {} (SQLSTATE {})\n", r.name, r.message, r.sqlstate);
+            msg =
+                fmt::format("section {} failed: {} (SQLSTATE {})\n", r.name, r.message, r.sqlstate);
         } else {
             msg = fmt::format("section {}: {}\n", r.name, r.message);
         }
@@ -360,7 +378,8 @@ void PendingPage::respond(render::PageStatus status) {
     page.report = report_->name;
     page.status = status;
     page.elapsed_ms = since_start();
-    for (auto& r : results_) page.wait_ms += r.wait_ms;
+    for (auto& r : results_)
+        page.wait_ms += r.wait_ms;
     page.sections = std::move(results_);
     if (output_ == Output::Json) {
         request_->respond(code, "application/json", render::json_page(page, trace_), extra);
@@ -374,7 +393,8 @@ void PendingPage::respond(render::PageStatus status) {
 void PendingPage::csv_rows(const PGresult* res) {
     if (!csv_header_sent_) {
         std::string extra = fmt::format(
-            "Cache-Control: no-store\r\nContent-Disposition: attachment; filename=\"{}-{}.csv\"\r\n",
+            "Cache-Control: no-store\r\nContent-Disposition: attachment; "
+            "filename=\"{}-{}.csv\"\r\n",
             report_->name, report_->sections[csv_section_].name);
         request_->write_headers(200, "text/csv; charset=utf-8", extra);
         render::append_csv_header(csv_buffer_, res);
@@ -403,8 +423,9 @@ void PendingPage::log_access(render::PageStatus status, EndReason reason) const 
     for (auto& r : results_) {
         if (output_ == Output::Csv && &r != &results_[csv_section_]) continue;
         wait += r.wait_ms;
-        fmt::format_to(std::back_inserter(sections), "{}{}:{}:{:.1f}ms", sections.empty() ? "" : " ",
-                       r.name, render::to_string(r.status), r.elapsed_ms);
+        fmt::format_to(std::back_inserter(sections), "{}{}:{}:{:.1f}ms",
+                       sections.empty() ? "" : " ", r.name, render::to_string(r.status),
+                       r.elapsed_ms);
     }
     (void)reason;
     log::access()->info(

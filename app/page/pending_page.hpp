@@ -37,7 +37,7 @@ enum class PageState {
 };
 
 class PendingPage {
-public:
+  public:
     using OnDone = std::function<void(PendingPage*)>;
     PendingPage(PageEnv env, std::unique_ptr<fcgi::Request> request,
                 std::shared_ptr<const reports::Report> report, reports::BoundValues values,
@@ -51,7 +51,7 @@ public:
     // The worker is draining: nothing changes, the deadline still bounds the page.
     PageState state() const { return state_; }
 
-private:
+  private:
     class Task;
     friend class Task;
 

@@ -17,11 +17,14 @@ namespace {
 constexpr std::string_view kReportsPrefix = "/reports/";
 constexpr const char* kNoStore = "Cache-Control: no-store\r\n";
 
-bool is_get(const http::Request& r) { return r.method == "GET" || r.method == "HEAD"; }
+bool is_get(const http::Request& r) {
+    return r.method == "GET" || r.method == "HEAD";
+}
 
 std::string section_names(const reports::Report& report) {
     std::string out;
-    for (auto& s : report.sections) out += (out.empty() ? "" : ", ") + s.name;
+    for (auto& s : report.sections)
+        out += (out.empty() ? "" : ", ") + s.name;
     return out;
 }
 }  // namespace
@@ -31,7 +34,8 @@ Catalog make_catalog(reports::ReportSet set) {
     for (auto& [name, report] : set.reports) {
         c.reports.emplace(name, std::make_shared<const reports::Report>(std::move(report)));
     }
-    for (auto& e : set.errors) c.broken.push_back(e.to_string());
+    for (auto& e : set.errors)
+        c.broken.push_back(e.to_string());
     return c;
 }
 
@@ -61,7 +65,8 @@ void Router::error(fcgi::Request& request, http::Format format, int status,
                             extra);
             break;
         case http::Format::Csv:
-            request.respond(status, "text/plain; charset=utf-8", std::string(message) + "\n", extra);
+            request.respond(status, "text/plain; charset=utf-8", std::string(message) + "\n",
+                            extra);
             break;
         case http::Format::Html:
             request.respond(status, "text/html; charset=utf-8", render::html_error(status, message),
@@ -102,12 +107,15 @@ void Router::handle(std::unique_ptr<fcgi::Request> request) {
             return;
         }
         std::vector<const reports::Report*> list;
-        for (auto& [name, r] : catalog_->reports) list.push_back(r.get());
+        for (auto& [name, r] : catalog_->reports)
+            list.push_back(r.get());
         if (format == http::Format::Json) {
             nlohmann::json j = nlohmann::json::array();
             for (auto* r : list) {
-                j.push_back({{"name", r->name}, {"title", r->title},
-                             {"description", r->description}, {"url", "/reports/" + r->name}});
+                j.push_back({{"name", r->name},
+                             {"title", r->title},
+                             {"description", r->description},
+                             {"url", "/reports/" + r->name}});
             }
             request->respond(200, "application/json", nlohmann::json{{"reports", j}}.dump(),
                              kNoStore);
@@ -141,8 +149,9 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
         return;
     }
     if (!is_get(http)) {
-        error(*request, format, 405, "method " + http.method + " not allowed on a report page: use GET",
-              {}, "Allow: GET, HEAD\r\n");
+        error(*request, format, 405,
+              "method " + http.method + " not allowed on a report page: use GET", {},
+              "Allow: GET, HEAD\r\n");
         return;
     }
     if (const std::string* f = http::find_field(fields, "format");
@@ -181,11 +190,12 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
         }
         if (s) {
             auto& secs = report->sections;
-            auto found = std::find_if(secs.begin(), secs.end(), [&](auto& x) { return x.name == *s; });
+            auto found =
+                std::find_if(secs.begin(), secs.end(), [&](auto& x) { return x.name == *s; });
             if (found == secs.end()) {
                 error(*request, format, 400,
-                      "section: no section '" + *s + "' in this report; one of: " +
-                          section_names(*report),
+                      "section: no section '" + *s +
+                          "' in this report; one of: " + section_names(*report),
                       "section");
                 return;
             }
@@ -195,15 +205,15 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
     const std::string* trace = http::find_field(fields, "trace");
     bool traced = config_.debug && trace && *trace == "1";
     auto values = std::get<reports::BoundValues>(std::move(validated));
-    start_page(std::make_unique<PendingPage>(
-        PageEnv{loop_, pool_, metrics_}, std::move(request), report, std::move(values),
-        std::move(fields), output, csv_section, traced, forget_page()));
+    start_page(std::make_unique<PendingPage>(PageEnv{loop_, pool_, metrics_}, std::move(request),
+                                             report, std::move(values), std::move(fields), output,
+                                             csv_section, traced, forget_page()));
 }
 
 void Router::health(std::unique_ptr<fcgi::Request> request) {
-    start_page(std::make_unique<PendingPage>(
-        PageEnv{loop_, pool_, metrics_}, std::move(request), health_report_,
-        reports::BoundValues{}, http::Fields{}, Output::Health, 0, false, forget_page()));
+    start_page(std::make_unique<PendingPage>(PageEnv{loop_, pool_, metrics_}, std::move(request),
+                                             health_report_, reports::BoundValues{}, http::Fields{},
+                                             Output::Health, 0, false, forget_page()));
 }
 
 PendingPage::OnDone Router::forget_page() {

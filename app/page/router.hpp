@@ -24,7 +24,7 @@ struct Catalog {
 Catalog make_catalog(reports::ReportSet set);
 
 class Router {
-public:
+  public:
     Router(loop::EventLoop& loop, pg::Pool& pool, Metrics& metrics,
            std::shared_ptr<const Catalog> catalog, const config::Config& config);
     ~Router();
@@ -32,7 +32,7 @@ public:
     void handle(std::unique_ptr<fcgi::Request> request);
     std::size_t pending() const { return pages_.size(); }
 
-private:
+  private:
     void report_page(std::unique_ptr<fcgi::Request> request, const std::string& name);
     void health(std::unique_ptr<fcgi::Request> request);
     void start_page(std::unique_ptr<PendingPage> page);

@@ -9,13 +9,13 @@
 
 namespace asyncpage::pg {
 
-Canceller::Canceller(loop::EventLoop& loop, std::function<void(std::uint64_t)> on_sent,
-                     int threads)
+Canceller::Canceller(loop::EventLoop& loop, std::function<void(std::uint64_t)> on_sent, int threads)
     : loop_(loop), on_sent_(std::move(on_sent)) {
     if (::pipe2(pipe_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2 failed");
     loop_.watch(pipe_[0], POLLIN, [this](short) { on_pipe(); });
     threads_.reserve(threads);
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+    for (int i = 0; i < threads; ++i)
+        threads_.emplace_back([this] { work(); });
 }
 
 Canceller::~Canceller() {
@@ -24,8 +24,10 @@ Canceller::~Canceller() {
         stopping_ = true;
     }
     wake_.notify_all();
-    for (auto& t : threads_) t.join();
-    for (auto& [c, token] : queue_) PQfreeCancel(c);
+    for (auto& t : threads_)
+        t.join();
+    for (auto& [c, token] : queue_)
+        PQfreeCancel(c);
     loop_.unwatch(pipe_[0]);
     ::close(pipe_[0]);
     ::close(pipe_[1]);
@@ -74,7 +76,8 @@ void Canceller::on_pipe() {
         std::lock_guard lock(mutex_);
         done.swap(done_);
     }
-    for (auto token : done) on_sent_(token);
+    for (auto token : done)
+        on_sent_(token);
 }
 
 }  // namespace asyncpage::pg

@@ -20,7 +20,7 @@
 namespace asyncpage::pg {
 
 class Canceller {
-public:
+  public:
     // `on_sent(token)` runs on the loop thread once the cancel request for `token`
     // has been delivered (or failed): only then may the connection be reused, or a
     // late cancel could hit the next query on it.
@@ -33,7 +33,7 @@ public:
     // Takes ownership of `cancel` (from PQgetCancel, which does not block).
     void cancel(PGcancel* cancel, std::uint64_t token);
 
-private:
+  private:
     void work();
     void on_pipe();
 

@@ -8,11 +8,16 @@ namespace asyncpage::pg {
 
 const char* to_string(PgConnState s) {
     switch (s) {
-        case PgConnState::Connecting: return "connecting";
-        case PgConnState::Idle: return "idle";
-        case PgConnState::Busy: return "busy";
-        case PgConnState::Cancelling: return "cancelling";
-        case PgConnState::Broken: return "broken";
+        case PgConnState::Connecting:
+            return "connecting";
+        case PgConnState::Idle:
+            return "idle";
+        case PgConnState::Busy:
+            return "busy";
+        case PgConnState::Cancelling:
+            return "cancelling";
+        case PgConnState::Broken:
+            return "broken";
     }
     return "?";
 }
@@ -23,7 +28,8 @@ void ignore_notice(void*, const PGresult*) {}
 
 std::string trimmed_error(PGconn* conn) {
     std::string msg = conn ? PQerrorMessage(conn) : "out of memory";
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
+        msg.pop_back();
     return msg;
 }
 }  // namespace
@@ -37,8 +43,7 @@ PgConnection::~PgConnection() {
     if (conn_) PQfinish(conn_);
 }
 
-void PgConnection::connect(const char* const* keywords, const char* const* values,
-                           Millis timeout) {
+void PgConnection::connect(const char* const* keywords, const char* const* values, Millis timeout) {
     // expand_dbname=1: the dsn passed as "dbname" may be a full connection string.
     conn_ = PQconnectStartParams(keywords, values, 1);
     if (!conn_ || PQstatus(conn_) == CONNECTION_BAD) {
@@ -200,8 +205,8 @@ void PgConnection::fail(const std::string& why) {
 
 void PgConnection::close(const std::string& why) {
     if (state_ == PgConnState::Broken) return;
-    spdlog::debug("pg connection {} (backend {}) closed while {}: {}", id_, pid_,
-                  to_string(state_), why);
+    spdlog::debug("pg connection {} (backend {}) closed while {}: {}", id_, pid_, to_string(state_),
+                  why);
     state_ = PgConnState::Broken;
     query_running_ = false;
     loop_.cancel_timer(connect_timer_);

@@ -17,7 +17,7 @@ class PgConnection;
 
 // Who receives a query's results. Every callback runs on the loop thread.
 class QueryObserver {
-public:
+  public:
     virtual ~QueryObserver() = default;
     // Each result libpq returns: TUPLES_OK/COMMAND_OK, SINGLE_TUPLE rows in
     // single-row mode, or an error result (then on_query_end follows).
@@ -40,7 +40,7 @@ const char* to_string(PgConnState s);
 
 // What the owning pool hears from a connection.
 class ConnectionEvents {
-public:
+  public:
     virtual ~ConnectionEvents() = default;
     virtual void on_connected(PgConnection& conn) = 0;
     // A cancelled query has ended and its cancel request was delivered.
@@ -49,10 +49,8 @@ public:
     virtual void on_broken(PgConnection& conn, const std::string& why, PgConnState was) = 0;
 };
 
-
-
 class PgConnection {
-public:
+  public:
     PgConnection(loop::EventLoop& loop, ConnectionEvents& events, std::uint64_t id);
     ~PgConnection();
     PgConnection(const PgConnection&) = delete;
@@ -88,7 +86,7 @@ public:
     // Opaque slot for the pool (which share holds this connection).
     void* owner = nullptr;
 
-private:
+  private:
     void watch_socket();
     void on_io(short revents);
     void continue_connect();

@@ -21,7 +21,8 @@ Pool::Pool(loop::EventLoop& loop, PoolOptions options)
 
 Pool::~Pool() {
     loop_.cancel_timer(backoff_timer_);
-    for (auto& [id, c] : conns_) c->close("pool shut down");
+    for (auto& [id, c] : conns_)
+        c->close("pool shut down");
 }
 
 Share& Pool::share_for(const std::string& name, int concurrency) {

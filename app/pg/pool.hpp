@@ -24,11 +24,11 @@ struct Share;
 // Something waiting for a connection (a page's task). Registered with
 // Pool::acquire; Pool::forget removes it (deadline passed, client left).
 class ConnectionWaiter {
-public:
+  public:
     virtual ~ConnectionWaiter() = default;
     virtual void on_connection(PgConnection& conn) = 0;
 
-private:
+  private:
     friend class Pool;
     Share* share_ = nullptr;
     std::list<ConnectionWaiter*>::iterator pos_;
@@ -46,7 +46,7 @@ struct Share {
 struct PoolOptions {
     std::string dsn;
     int size = 16;
-    double share = 0.5;       // fraction of `size` one share may hold
+    double share = 0.5;  // fraction of `size` one share may hold
     Millis connect_timeout{5000};
     Millis statement_timeout{0};  // backstop sent as a startup option; 0: none
 };
@@ -57,7 +57,7 @@ struct PoolStats {
 };
 
 class Pool : public ConnectionEvents {
-public:
+  public:
     Pool(loop::EventLoop& loop, PoolOptions options);
     ~Pool() override;
 
@@ -74,7 +74,7 @@ public:
     PoolStats stats() const;
     int size() const { return options_.size; }
 
-private:
+  private:
     void on_connected(PgConnection& conn) override;
     void on_cancel_finished(PgConnection& conn) override;
     void on_broken(PgConnection& conn, const std::string& why, PgConnState was) override;

@@ -428,12 +428,8 @@ void append_section(std::string& out, const Report& report, const SectionResult&
         case SectionStatus::Timeout:
             out += "<p class=\"notice warn\">Did not finish within the report&#39;s ";
             append_seconds(out, report.timeout);
-            out += " s timeout &mdash; cancelled.";
-            if (!s.message.empty()) {
-                out += ' ';
-                esc(out, s.message);
-            }
-            out += "</p>\n";
+            // The page's own message says the same for JSON clients: not repeated.
+            out += " s timeout &mdash; cancelled.</p>\n";
             break;
         case SectionStatus::Error:
             out += "<p class=\"notice error\">PostgreSQL error";

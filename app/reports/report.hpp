@@ -42,8 +42,8 @@ struct Report {
     std::string file;  // path as read
     std::string title;
     std::string description;
-    std::vector<ParamSpec> params;  // in header order
-    std::vector<Section> sections;  // in file order
+    std::vector<ParamSpec> params;         // in header order
+    std::vector<Section> sections;         // in file order
     std::chrono::milliseconds timeout{0};  // header value, or the config's default_timeout
     bool parallel = true;
     bool job = false;

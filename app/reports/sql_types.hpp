@@ -9,14 +9,21 @@ namespace asyncpage::reports {
 // Built-in type OIDs (pg_type.dat); 0 lets the server infer the type.
 inline unsigned param_type_oid(ParamType t) {
     switch (t) {
-        case ParamType::Int: return 23;          // int4
-        case ParamType::Bigint: return 20;       // int8
-        case ParamType::Numeric: return 1700;    // numeric
-        case ParamType::Bool: return 16;         // bool
-        case ParamType::Date: return 1082;       // date
-        case ParamType::Timestamp: return 1114;  // timestamp
+        case ParamType::Int:
+            return 23;  // int4
+        case ParamType::Bigint:
+            return 20;  // int8
+        case ParamType::Numeric:
+            return 1700;  // numeric
+        case ParamType::Bool:
+            return 16;  // bool
+        case ParamType::Date:
+            return 1082;  // date
+        case ParamType::Timestamp:
+            return 1114;  // timestamp
         case ParamType::Text:
-        case ParamType::Enum: return 0;
+        case ParamType::Enum:
+            return 0;
     }
     return 0;
 }
@@ -24,14 +31,21 @@ inline unsigned param_type_oid(ParamType t) {
 // The same as SQL type names, for PREPARE in `asyncpage check`.
 inline const char* param_type_sql(ParamType t) {
     switch (t) {
-        case ParamType::Int: return "int4";
-        case ParamType::Bigint: return "int8";
-        case ParamType::Numeric: return "numeric";
-        case ParamType::Bool: return "bool";
-        case ParamType::Date: return "date";
-        case ParamType::Timestamp: return "timestamp";
+        case ParamType::Int:
+            return "int4";
+        case ParamType::Bigint:
+            return "int8";
+        case ParamType::Numeric:
+            return "numeric";
+        case ParamType::Bool:
+            return "bool";
+        case ParamType::Date:
+            return "date";
+        case ParamType::Timestamp:
+            return "timestamp";
         case ParamType::Text:
-        case ParamType::Enum: return "unknown";
+        case ParamType::Enum:
+            return "unknown";
     }
     return "unknown";
 }

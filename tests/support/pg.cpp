@@ -1,0 +1,98 @@
+// libpqxx helpers for the suites. Blocking is fine here: this is the test's side.
+// Each call runs in its own nontransaction so pg_stat_activity reads are fresh.
+#include "support/pg.hpp"
+
+#include <pqxx/pqxx>
+
+#include "support/env.hpp"
+
+namespace support {
+
+namespace {
+
+std::string with_application_name(const std::string& dsn) {
+    if (dsn.rfind("postgres://", 0) == 0 || dsn.rfind("postgresql://", 0) == 0) {
+        return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") +
+               "application_name=asyncpage_tests";
+    }
+    return dsn + " application_name=asyncpage_tests";
+}
+
+}  // namespace
+
+struct Pg::Impl {
+    explicit Impl(const std::string& dsn) : conn(dsn) {}
+    pqxx::connection conn;
+};
+
+Pg::Pg(const std::string& dsn)
+    : impl_(std::make_unique<Impl>(with_application_name(dsn.empty() ? test_dsn() : dsn))) {}
+
+Pg::~Pg() = default;
+
+void Pg::exec(const std::string& sql) {
+    pqxx::nontransaction tx(impl_->conn);
+    tx.exec(sql);
+}
+
+std::string Pg::scalar(const std::string& sql) {
+    pqxx::nontransaction tx(impl_->conn);
+    pqxx::result r = tx.exec(sql);
+    if (r.empty()) throw std::runtime_error("no row from: " + sql);
+    return r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+}
+
+long long Pg::scalar_int(const std::string& sql) {
+    pqxx::nontransaction tx(impl_->conn);
+    pqxx::result r = tx.exec(sql);
+    if (r.empty()) throw std::runtime_error("no row from: " + sql);
+    return r[0][0].as<long long>();
+}
+
+long long Pg::scalar_int(const std::string& sql, const std::string& arg) {
+    pqxx::nontransaction tx(impl_->conn);
+    pqxx::result r = tx.exec_params(sql, arg);
+    if (r.empty()) throw std::runtime_error("no row from: " + sql);
+    return r[0][0].as<long long>();
+}
+
+int Pg::count_active(const std::string& like) {
+    return static_cast<int>(
+        scalar_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'asyncpage' "
+                   "AND state = 'active' AND query LIKE $1",
+                   like));
+}
+
+int Pg::count_backends() {
+    return static_cast<int>(
+        scalar_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'asyncpage'"));
+}
+
+std::vector<int> Pg::backend_pids() {
+    pqxx::nontransaction tx(impl_->conn);
+    pqxx::result r = tx.exec(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'asyncpage' ORDER BY pid");
+    std::vector<int> pids;
+    for (const auto& row : r)
+        pids.push_back(row[0].as<int>());
+    return pids;
+}
+
+int Pg::terminate_backends() {
+    return static_cast<int>(scalar_int(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity "
+        "WHERE application_name = 'asyncpage') s WHERE t"));
+}
+
+void prepare_test_schema() {
+    pqxx::connection conn(with_application_name(test_dsn()));
+    pqxx::work tx(conn);
+    tx.exec("SELECT pg_advisory_xact_lock(20240521)");  // suites may run in parallel
+    tx.exec(
+        "CREATE TABLE IF NOT EXISTS asyncpage_test_param_log ("
+        " id bigserial PRIMARY KEY, qty int, since date, mode text, label text,"
+        " at timestamptz DEFAULT now())");
+    tx.commit();
+}
+
+}  // namespace support
