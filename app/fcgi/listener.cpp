@@ -209,7 +209,11 @@ void Listener::on_acceptable() {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // another worker won
             if (errno == EINTR || errno == ECONNABORTED) continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                spdlog::warn("accept failed, pausing accepts for 100 ms: {}", std::strerror(errno));
+                if (loop_.now() - last_pause_log_ >= Millis(10000)) {  // not 10 lines a second
+                    last_pause_log_ = loop_.now();
+                    spdlog::warn("accept failed, pausing accepts for 100 ms at a time: {}",
+                                 std::strerror(errno));
+                }
                 pause_accepting(Millis(100));
                 return;
             }

@@ -49,6 +49,7 @@ class Listener {
     std::unordered_map<int, loop::TimerId> lingering_;  // fd -> give-up timer
     bool stopped_ = false;
     loop::TimerId resume_timer_ = 0;
+    TimePoint last_pause_log_{};
     std::uint64_t rejected_ = 0;
 };
 
