@@ -1,0 +1,91 @@
+// Browser test of a report page in Debian's headless Chromium (playwright-core):
+// the wait indicator shows while a submitted report runs, the results replace it,
+// the form still works without JavaScript, and markup in a param never runs.
+// Usage: node report_page.js BASE_URL   (run by tests/e2e/browser_test.cpp)
+'use strict';
+const assert = require('node:assert/strict');
+const { chromium } = require('playwright-core');
+
+const base = process.argv[2];
+if (!base) {
+  console.error('usage: node report_page.js BASE_URL');
+  process.exit(2);
+}
+
+async function waitIndicator(browser) {
+  // deadline_partial takes 1 s: long enough to look at the page while it runs.
+  const page = await browser.newPage();
+  await page.goto(`${base}/reports/deadline_partial`);
+  assert.equal(await page.locator('#wait').isHidden(), true, 'wait indicator hidden before submit');
+  // Record the indicator 300 ms into the run; sessionStorage survives the navigation.
+  await page.evaluate(() => {
+    document.getElementById('run-form').addEventListener('submit', () => {
+      setTimeout(() => sessionStorage.setItem('during', JSON.stringify({
+        hidden: document.getElementById('wait').hidden,
+        text: document.getElementById('wait').innerText,
+        disabled: document.querySelector('#run-form button[type=submit]').disabled,
+      })), 300);
+    });
+  });
+  const started = Date.now();
+  await page.click('#run-form button[type=submit]', { noWaitAfter: true });
+  await page.waitForURL(/run=1/);
+  await page.waitForLoadState('load');
+  const took = Date.now() - started;
+  const during = JSON.parse(await page.evaluate(() => sessionStorage.getItem('during')));
+  console.log(`page loaded after ${took} ms; 300 ms in: ${JSON.stringify(during)}`);
+  assert.ok(took >= 900, `the report runs ~1 s, so the page must not be back after ${took} ms`);
+  assert.equal(during.hidden, false, 'wait indicator visible while the report runs');
+  assert.match(during.text, /Running/, 'wait indicator says it is running');
+  assert.equal(during.disabled, true, 'submit button disabled while running');
+  assert.equal(await page.locator('#wait').isHidden(), true, 'wait indicator hidden on the result page');
+  const body = await page.locator('body').innerText();
+  assert.match(body, /partial/i, 'the partial page is shown');
+  assert.match(body, /timeout/i, 'the slow section is marked timeout');
+  await page.close();
+}
+
+async function withoutJavaScript(browser) {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${base}/reports/html_escape`);
+  await page.fill('input[name=label]', 'no script here');
+  await Promise.all([page.waitForURL(/label=no/), page.click('#run-form button[type=submit]')]);
+  const cells = await page.locator('td').allInnerTexts();
+  console.log(`without JS the form ran the report: ${JSON.stringify(cells)}`);
+  assert.ok(cells.includes('no script here'), 'the value comes back in a table cell');
+  await context.close();
+}
+
+async function markupNeverRuns(browser) {
+  const page = await browser.newPage();
+  let dialogs = 0;
+  page.on('dialog', (d) => { dialogs += 1; d.dismiss(); });
+  const evil = '"><script>alert(1)</script><img src=x onerror=alert(2)>';
+  await page.goto(`${base}/reports/html_escape?label=${encodeURIComponent(evil)}`);
+  await page.waitForTimeout(300);
+  assert.equal(dialogs, 0, 'a param with markup must not run script');
+  assert.equal(await page.locator('input[name=label]').inputValue(), evil, 'the form keeps the value as typed');
+  assert.ok((await page.locator('td').allInnerTexts()).includes(evil), 'the cell shows the value as text');
+  assert.equal(await page.locator('td img').count(), 0, 'no element was injected');
+  await page.close();
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    await waitIndicator(browser);
+    await withoutJavaScript(browser);
+    await markupNeverRuns(browser);
+    console.log('browser checks passed');
+  } finally {
+    await browser.close();
+  }
+})().catch((e) => {
+  console.error(e.stack || String(e));
+  process.exit(1);
+});
