@@ -362,6 +362,10 @@ void PendingPage::respond(render::PageStatus status) {
     }
     if (output_ == Output::Csv) {
         const auto& r = results_[csv_section_];
+        if (status == PageStatus::Ok) {  // a statement without a result set: no rows
+            request_->respond(200, "text/csv; charset=utf-8", "", extra);
+            return;
+        }
         std::string msg;
         if (status == PageStatus::Unavailable) {
             msg = "database unavailable: no connection within the report's timeout\n";
