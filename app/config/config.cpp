@@ -3,6 +3,7 @@
 // Every key has one setter that validates; any problem is a ConfigError naming
 // the key, because a server that starts on a guessed value is worse than none.
 #include "config/config.hpp"
+#include "core/text.hpp"
 
 #include <unistd.h>  // environ
 
@@ -24,24 +25,10 @@
 
 namespace asyncpage::config {
 namespace {
+using text::lower;
+using text::upper;
 
 constexpr std::string_view env_prefix = "ASYNCPAGE_";
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    }
-    return out;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
 
 const char* type_name(const toml::node& node) {
     switch (node.type()) {

@@ -2,6 +2,7 @@
 // appear in the config file, environment overrides and report headers. Strict on
 // purpose: a typo in a timeout should stop the server at start, not be guessed at.
 #include "core/units.hpp"
+#include "core/text.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -9,28 +10,12 @@
 
 namespace asyncpage {
 namespace {
+using text::is_space;
+using text::lower;
+using text::trim;
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
-}
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
 }
 
 // a * b + c without wrapping; nullopt on overflow of int64.

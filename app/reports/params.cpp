@@ -3,6 +3,7 @@
 // every value is checked for NUL bytes and UTF-8 before its type, and numbers are
 // parsed with std::from_chars or compared as digit strings (no overflow, no UB).
 #include "reports/params.hpp"
+#include "core/text.hpp"
 
 #include <charconv>
 #include <cstdint>
@@ -10,6 +11,7 @@
 
 namespace asyncpage::reports {
 namespace {
+using text::lower;
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -80,14 +82,6 @@ std::string echo(std::string_view s) {
             ++points;
         }
         out += (c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c);
-    }
-    return out;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
 }

@@ -3,6 +3,7 @@
 // quoted identifiers, comments and dollar-quoted bodies the way PostgreSQL's lexer
 // does. The scanner never throws: it also runs on SQL nobody has checked yet.
 #include "reports/parser.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -19,6 +20,8 @@
 
 namespace asyncpage::reports {
 namespace {
+using text::lower;
+using text::trim;
 
 // ---------------------------------------------------------------------------
 // SQL scanning
@@ -219,22 +222,6 @@ Scan scan_sql(std::string_view sql) {
 
 // ---------------------------------------------------------------------------
 // Header parsing helpers
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
 
 bool is_identifier(std::string_view s) {
     if (s.empty() || !is_name_start(s[0])) return false;
