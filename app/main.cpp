@@ -24,6 +24,6 @@ int main(int argc, char** argv) {
         std::cerr << "asyncpage: " << config_path << ": " << e.what() << "\n";
         return 2;
     }
-    if (serve->parsed()) return asyncpage::run_supervisor(config);
+    if (serve->parsed()) return asyncpage::run_supervisor(config, config_path);
     return asyncpage::run_check(config);
 }

@@ -9,10 +9,11 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cstring>
-#include <map>
+#include <set>
 
 #include "fcgi/listener.hpp"
 #include "log/log.hpp"
@@ -37,6 +38,56 @@ void raise_fd_limit() {
     }
 }
 
+Millis longest_timeout(const config::Config& config, const page::Catalog& catalog) {
+    Millis m = config.default_timeout;
+    for (auto& [name, r] : catalog.reports)
+        m = std::max(m, r->timeout);
+    return m;
+}
+
+// What SIGHUP would switch to; nullopt (with the reason logged) when the new
+// config or report set must not replace the one serving now.
+struct Generation {
+    config::Config config;
+    std::shared_ptr<const page::Catalog> catalog;
+};
+
+std::optional<Generation> load_for_reload(const std::string& path, const config::Config& old,
+                                          const page::Catalog& old_catalog) {
+    Generation g;
+    try {
+        g.config = config::load_config(path, config::environment());
+    } catch (const std::exception& e) {
+        spdlog::error("reload refused, keeping the running config: {}: {}", path, e.what());
+        return std::nullopt;
+    }
+    if (g.config.listen != old.listen) {
+        spdlog::error("reload refused: listen changed from {} to {}; restart to move the socket",
+                      old.listen, g.config.listen);
+        return std::nullopt;
+    }
+    auto set = reports::load_reports(g.config.reports_dir, g.config.default_timeout);
+    if (!set.errors.empty()) {
+        for (auto& e : set.errors)
+            spdlog::error("reload refused: {}", e.to_string());
+        spdlog::error("reload refused: {} report files have errors; the old set keeps serving",
+                      set.errors.size());
+        return std::nullopt;
+    }
+    // A report that vanished is more often a botched deploy than a decision:
+    // removing reports takes a restart.
+    for (auto& [name, r] : old_catalog.reports) {
+        if (!set.reports.count(name)) {
+            spdlog::error(
+                "reload refused: report {} ({}) is gone; restart asyncpage to remove reports", name,
+                r->file);
+            return std::nullopt;
+        }
+    }
+    g.catalog = std::make_shared<const page::Catalog>(page::make_catalog(std::move(set)));
+    return g;
+}
+
 std::string describe_status(int status) {
     if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
@@ -44,7 +95,8 @@ std::string describe_status(int status) {
 }
 }  // namespace
 
-int run_supervisor(const config::Config& config) {
+int run_supervisor(const config::Config& initial, const std::string& config_path) {
+    config::Config config = initial;
     log::setup({config.log_level, config.error_log, config.access_log, "supervisor"});
     raise_fd_limit();
 
@@ -52,9 +104,7 @@ int run_supervisor(const config::Config& config) {
     for (auto& e : set.errors)
         spdlog::error("report skipped: {}", e.to_string());
     auto catalog = std::make_shared<const page::Catalog>(page::make_catalog(std::move(set)));
-    Millis longest = config.default_timeout;
-    for (auto& [name, r] : catalog->reports)
-        longest = std::max(longest, r->timeout);
+    Millis longest = longest_timeout(config, *catalog);
     spdlog::info("{} reports loaded from {}", catalog->reports.size(), config.reports_dir);
 
     int listen_fd;
@@ -77,6 +127,7 @@ int run_supervisor(const config::Config& config) {
     int sfd = ::signalfd(-1, &set_mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
     std::vector<WorkerSlot> workers(static_cast<std::size_t>(config.workers));
+    std::set<pid_t> retiring;  // workers of an older generation, draining after a reload
     auto spawn = [&](std::size_t i) {
         pid_t pid = ::fork();
         if (pid < 0) {
@@ -97,11 +148,13 @@ int run_supervisor(const config::Config& config) {
     for (std::size_t i = 0; i < workers.size(); ++i)
         spawn(i);
     spdlog::info("listening on {} with {} workers", config.listen, workers.size());
+    // systemd Type=notify: ready once the socket is open and the workers forked.
+    sd_notify(0, "READY=1");
 
     bool stopping = false;
     TimePoint kill_at{};
     auto alive = [&] {
-        int n = 0;
+        int n = static_cast<int>(retiring.size());
         for (auto& w : workers)
             n += w.pid > 0;
         return n;
@@ -110,6 +163,32 @@ int run_supervisor(const config::Config& config) {
         for (auto& w : workers) {
             if (w.pid > 0) ::kill(w.pid, sig);
         }
+        for (pid_t pid : retiring)
+            ::kill(pid, sig);
+    };
+    auto reload = [&] {
+        sd_notify(0, "RELOADING=1");
+        auto next = load_for_reload(config_path, config, *catalog);
+        if (next) {
+            config = std::move(next->config);
+            catalog = std::move(next->catalog);
+            longest = longest_timeout(config, *catalog);
+            log::setup({config.log_level, config.error_log, config.access_log, "supervisor"});
+            // New workers start accepting on the same socket at once; the old ones
+            // stop accepting and finish their pending pages: no request fails.
+            for (auto& w : workers) {
+                if (w.pid > 0) {
+                    retiring.insert(w.pid);
+                    ::kill(w.pid, SIGTERM);
+                }
+            }
+            workers.assign(static_cast<std::size_t>(config.workers), WorkerSlot{});
+            for (std::size_t i = 0; i < workers.size(); ++i)
+                spawn(i);
+            spdlog::info("reloaded: {} reports, {} workers; {} old workers draining",
+                         catalog->reports.size(), workers.size(), retiring.size());
+        }
+        sd_notify(0, "READY=1");
     };
 
     for (;;) {
@@ -133,6 +212,7 @@ int run_supervisor(const config::Config& config) {
                     case SIGTERM:
                     case SIGINT:
                         if (!stopping) {
+                            sd_notify(0, "STOPPING=1");
                             spdlog::info("draining: waiting for pending pages (at most {} ms)",
                                          (longest + Millis(5000)).count());
                             stopping = true;
@@ -142,6 +222,7 @@ int run_supervisor(const config::Config& config) {
                         break;
                     case SIGQUIT:
                         spdlog::info("stopping at once on SIGQUIT");
+                        sd_notify(0, "STOPPING=1");
                         stopping = true;
                         kill_at = now + Millis(2000);
                         signal_workers(SIGQUIT);
@@ -151,7 +232,7 @@ int run_supervisor(const config::Config& config) {
                         signal_workers(SIGUSR1);
                         break;
                     case SIGHUP:
-                        spdlog::warn("SIGHUP: reloading is not supported yet; restart to reload");
+                        if (!stopping) reload();
                         break;
                     case SIGCHLD:
                         break;  // reaped below
@@ -161,6 +242,10 @@ int run_supervisor(const config::Config& config) {
         int status = 0;
         pid_t pid;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            if (retiring.erase(pid)) {
+                spdlog::info("old worker {} {}", pid, describe_status(status));
+                continue;
+            }
             for (auto& w : workers) {
                 if (w.pid != pid) continue;
                 w.pid = 0;

@@ -17,6 +17,13 @@ using render::SectionStatus;
 namespace {
 constexpr std::size_t kCsvFlushBytes = 64 * 1024;
 
+// Connection exceptions (class 08) and the server shutting down or not yet
+// accepting (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now).
+bool is_unavailable(const std::string& sqlstate) {
+    return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+           sqlstate == "57P03";
+}
+
 std::string field(const PGresult* res, int code) {
     const char* v = PQresultErrorField(res, code);
     return v ? v : "";
@@ -284,12 +291,18 @@ void PendingPage::stop_tasks(SectionStatus unfinished, const char* message) {
 
 render::PageStatus PendingPage::page_status(bool deadline_passed) const {
     using render::PageStatus;
-    std::size_t ok = 0, errors = 0;
+    std::size_t ok = 0, errors = 0, lost = 0;
     for (auto& r : results_) {
         if (output_ == Output::Csv && &r != &results_[csv_section_]) continue;
         if (r.status == SectionStatus::Ok) ++ok;
-        if (r.status == SectionStatus::Error) ++errors;
+        if (r.status == SectionStatus::Error) {
+            ++errors;
+            lost += is_unavailable(r.sqlstate);
+        }
     }
+    // Every section died with its connection (PostgreSQL stopped or restarting):
+    // the database is unavailable, not the report broken.
+    if (ok == 0 && errors > 0 && lost == errors) return PageStatus::Unavailable;
     std::size_t total = output_ == Output::Csv ? 1 : results_.size();
     if (ok == total) return PageStatus::Ok;
     if (ok == 0 && errors == 0) {

@@ -1,0 +1,242 @@
+// Faults an operator meets (issue 4): PostgreSQL stopped under load and back,
+// SIGHUP reload (new reports picked up without failing a pending page; a broken
+// or deleted report file, or a bad config, refused while the old set serves),
+// SIGQUIT, and a second server on a socket a live one holds.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "support/pg.hpp"
+#include "support/stacks.hpp"
+#include "support/text.hpp"
+
+using namespace support;
+namespace fs = std::filesystem;
+
+namespace {
+std::string env_or_empty(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+// pg_ctl on the cluster scripts/test started; the guard restarts it whatever happens.
+class PgOutage {
+  public:
+    PgOutage()
+        : data_(env_or_empty("ASYNCPAGE_TEST_PGDATA")),
+          user_(env_or_empty("ASYNCPAGE_TEST_PGUSER")) {}
+    bool available() const { return !data_.empty() && !user_.empty(); }
+    void stop() {
+        BOOST_TEST_REQUIRE(pg_ctl("-m fast stop") == 0, "pg_ctl stop failed");
+        down_ = true;
+    }
+    void start() {
+        if (!down_) return;
+        std::string log = (fs::path(data_).parent_path() / "postgres.log").string();
+        BOOST_TEST_REQUIRE(pg_ctl("-w -l '" + log + "' start") == 0, "pg_ctl start failed");
+        down_ = false;
+    }
+    ~PgOutage() {
+        if (down_)
+            pg_ctl("-w -l '" + (fs::path(data_).parent_path() / "postgres.log").string() +
+                   "' start");
+    }
+
+  private:
+    int pg_ctl(const std::string& args) const {
+        std::string cmd = "runuser -u '" + user_ + "' -- /usr/lib/postgresql/15/bin/pg_ctl -D '" +
+                          data_ + "' " + args + " >/dev/null 2>&1";
+        return std::system(cmd.c_str());
+    }
+    std::string data_, user_;
+    bool down_ = false;
+};
+
+void copy_reports(const fs::path& to) {
+    fs::create_directories(to);
+    for (auto& e : fs::directory_iterator(reports_dir()))
+        fs::copy_file(e.path(), to / e.path().filename());
+}
+
+int count_occurrences(const std::string& text, const std::string& needle) {
+    int n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+        ++n;
+    return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(faults)
+
+BOOST_AUTO_TEST_CASE(postgres_stopped_pages_503_by_deadline_then_recover) {
+    PgOutage outage;
+    BOOST_TEST_REQUIRE(outage.available(),
+                       "ASYNCPAGE_TEST_PGDATA/PGUSER not set (scripts/test sets them)");
+    ServerOptions o;
+    o.workers = 1;
+    Stack s(o);
+    std::vector<pid_t> workers = s.server().wait_workers(1);
+    BOOST_TEST_REQUIRE(s.get("/reports/trivial?format=json").status == 200);
+
+    // Pages pending in PostgreSQL when it goes away: hold1 sleeps 1 s, budget 4 s.
+    std::vector<Request> held(5, s.request("/reports/hold1?format=json", 10000));
+    auto pending = run_concurrent_async(held);
+    {
+        Pg pg;
+        BOOST_TEST_REQUIRE(
+            wait_until([&] { return pg.count_active("%fairness_hold%") >= 5; }, 3s, 10ms));
+    }
+    auto stopped_at = Clock::now();
+    outage.stop();
+    for (auto& r : pending.get()) {
+        BOOST_TEST(r.status == 503,
+                   "pending page while PostgreSQL stopped: " << r.summary() << " " << r.body);
+        BOOST_TEST(r.seconds < 4.5, "answered after its 4 s deadline: " << r.summary());
+    }
+    BOOST_TEST_MESSAGE("pending pages answered within " << seconds_since(stopped_at)
+                                                        << " s of the stop");
+
+    // New pages while it is down: 503 no later than the deadline (trivial: default 5 s).
+    Response r = s.get("/reports/hold1?format=json");
+    BOOST_TEST(r.status == 503, r.summary() << " " << r.body);
+    BOOST_TEST(r.seconds < 4.5, r.summary());
+    BOOST_TEST(r.has_header("retry-after"));
+    Response h = s.get("/healthz");
+    BOOST_TEST(h.status == 503, h.summary());
+    BOOST_TEST(h.seconds < 2.5, h.summary());
+    BOOST_TEST_MESSAGE("while down: page " << r.summary() << ", healthz " << h.summary());
+
+    outage.start();
+    auto up_at = Clock::now();
+    bool back =
+        wait_until([&] { return s.get("/reports/trivial?format=json").status == 200; }, 10s, 100ms);
+    BOOST_TEST(back, "pages still fail 10 s after PostgreSQL came back");
+    BOOST_TEST_MESSAGE("pages succeed again " << seconds_since(up_at)
+                                              << " s after PostgreSQL is back");
+    BOOST_TEST(s.get("/healthz").status == 200);
+    BOOST_TEST(s.server().worker_pids() == workers, "a worker crashed or was replaced");
+}
+
+BOOST_AUTO_TEST_CASE(reload_picks_up_reports_without_failing_a_pending_page) {
+    TempDir dir("asyncpage-reload");
+    copy_reports(dir.path());
+    ServerOptions o;
+    o.workers = 2;
+    o.reports_dir = dir.path();
+    Stack s(o);
+    auto before = s.server().wait_workers(2);
+    BOOST_TEST_REQUIRE(s.get("/reports/added_later?format=json").status == 404);
+
+    auto page = request_async(s.request("/reports/hold1?format=json", 10000));
+    Pg pg;
+    BOOST_TEST_REQUIRE(
+        wait_until([&] { return pg.count_active("%fairness_hold%") >= 1; }, 3s, 10ms));
+    write_file(dir / "added_later.sql",
+               "-- title: Added later\n-- section: s\nSELECT 42 AS answer;\n");
+    s.server().signal(SIGHUP);
+
+    bool served = wait_until(
+        [&] { return s.get("/reports/added_later?format=json").status == 200; }, 3s, 20ms);
+    BOOST_TEST(served, "the new report is not served 3 s after SIGHUP");
+    Response r = page.get();
+    BOOST_TEST(r.status == 200, "page pending across the reload: " << r.summary());
+    bool replaced = wait_until(
+        [&] {
+            auto now = s.server().worker_pids();
+            for (pid_t p : before)
+                if (std::find(now.begin(), now.end(), p) != now.end()) return false;
+            return now.size() == 2;
+        },
+        5s, 20ms);
+    BOOST_TEST(replaced, "old workers did not hand over to new ones");
+}
+
+BOOST_AUTO_TEST_CASE(broken_or_deleted_report_or_bad_config_keeps_the_old_set) {
+    TempDir dir("asyncpage-reload");
+    copy_reports(dir.path());
+    ServerOptions o;
+    o.workers = 1;
+    o.reports_dir = dir.path();
+    Stack s(o);
+    auto workers = s.server().wait_workers(1);
+    auto refusals = [&] { return count_occurrences(s.server().log_tail(2000), "reload refused"); };
+
+    write_file(dir / "trivial.sql", "this is not a report\n");
+    s.server().signal(SIGHUP);
+    BOOST_TEST(wait_until([&] { return refusals() >= 1; }, 3s, 20ms),
+               "broken file: no refusal logged");
+    BOOST_TEST(s.get("/reports/trivial?format=json").status == 200,
+               "the old trivial report is gone");
+
+    fs::remove(dir / "trivial.sql");
+    int seen = refusals();
+    s.server().signal(SIGHUP);
+    BOOST_TEST(wait_until([&] { return refusals() > seen; }, 3s, 20ms),
+               "deleted file: no refusal logged");
+    BOOST_TEST(s.get("/reports/trivial?format=json").status == 200);
+
+    fs::path config = s.server().dir() / "asyncpage.toml";
+    std::ifstream in(config);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    write_file(config, text + "\nno_such_key = 1\n");
+    seen = refusals();
+    s.server().signal(SIGHUP);
+    BOOST_TEST(wait_until([&] { return refusals() > seen; }, 3s, 20ms),
+               "bad config: no refusal logged");
+    BOOST_TEST(contains(s.server().log_tail(2000), "no_such_key"),
+               "the refusal does not name the key");
+    BOOST_TEST(s.get("/reports/trivial?format=json").status == 200);
+    BOOST_TEST(s.server().worker_pids() == workers, "a refused reload replaced the workers");
+}
+
+BOOST_AUTO_TEST_CASE(sigquit_stops_at_once) {
+    ServerOptions o;
+    o.workers = 1;
+    Stack s(o);
+    auto page = request_async(s.request("/reports/hold1?format=json", 10000));
+    Pg pg;
+    BOOST_TEST_REQUIRE(
+        wait_until([&] { return pg.count_active("%fairness_hold%") >= 1; }, 3s, 10ms));
+    auto sent = Clock::now();
+    s.server().signal(SIGQUIT);
+    auto status = s.server().wait_exit(3s);
+    BOOST_TEST_REQUIRE(status.has_value(), "still running 3 s after SIGQUIT");
+    BOOST_TEST(seconds_since(sent) < 1.0, "SIGQUIT took " << seconds_since(sent) << " s");
+    page.get();
+}
+
+BOOST_AUTO_TEST_CASE(socket_held_by_a_live_server_is_refused) {
+    ServerOptions o;
+    o.workers = 1;
+    Stack s(o);
+    TempDir dir("asyncpage-second");
+    fs::path config = dir / "second.toml";
+    write_file(config, "listen = " + toml_string(s.server().socket_path().string()) +
+                           "\ndsn = " + toml_string(test_dsn()) + "\nworkers = 1\nreports_dir = " +
+                           toml_string(reports_dir().string()) + "\n");
+    std::string cmd =
+        std::string(
+            "env -u ASYNCPAGE_TEST_DSN -u ASYNCPAGE_TEST_PGDATA -u ASYNCPAGE_TEST_PGUSER '") +
+        ASYNCPAGE_BINARY + "' serve --config '" + config.string() + "' > '" +
+        (dir / "out.log").string() + "' 2>&1";
+    auto started = Clock::now();
+    int rc = std::system(("timeout 10 " + cmd).c_str());
+    std::ifstream in(dir / "out.log");
+    std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    BOOST_TEST_MESSAGE("second server: exit " << WEXITSTATUS(rc) << " after "
+                                              << seconds_since(started) << " s: " << out);
+    BOOST_TEST(WIFEXITED(rc));
+    BOOST_TEST(WEXITSTATUS(rc) != 0);
+    BOOST_TEST(WEXITSTATUS(rc) != 124, "the second server kept running");
+    BOOST_TEST(contains(out, "another server is listening"), out);
+    BOOST_TEST(s.get("/reports/trivial?format=json").status == 200,
+               "the first server was disturbed");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
