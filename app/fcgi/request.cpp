@@ -45,15 +45,11 @@ void Request::read_params(std::size_t max_body) {
     auto [p, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
     if (ec == std::errc::result_out_of_range) n = SIZE_MAX;
     http_.content_length = n;
-    if (n > max_body) {
-        body_too_large_ = true;  // answered 413 without reading it
-        return;
-    }
-    if (n > 0) {
-        http_.body.resize(n);
-        int got = FCGX_GetStr(http_.body.data(), static_cast<int>(n), r.in);
-        http_.body.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
-    }
+    body_too_large_ = n > max_body;
+    // The body is not read: no route takes one yet, and FCGX_GetStr reads with
+    // blocking reads, so a peer that announces a body and stalls would stall the
+    // worker. finish() drains whatever the peer sends, without blocking.
+    body_unread_ = n > 0;
 }
 
 void Request::write_headers(int status, std::string_view content_type,
@@ -107,7 +103,7 @@ void Request::finish() {
     // Closing with an unread body in the socket makes the kernel reset the
     // connection, and nginx may lose the answer we just wrote (seen with 413s).
     // Keep the fd, shut down our side, and let the listener discard the rest.
-    bool unread = body_too_large_ && linger_ && fd >= 0;
+    bool unread = body_unread_ && linger_ && fd >= 0;
     req_->keepConnection = unread ? 1 : 0;  // we never keep connections otherwise
     FCGX_Finish_r(req_.get());
     if (unread) {

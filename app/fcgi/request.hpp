@@ -49,6 +49,7 @@ class Request {
     bool finished_ = false;
     bool ok_ = true;
     bool body_too_large_ = false;
+    bool body_unread_ = false;
 
   public:
     bool body_too_large() const { return body_too_large_; }
