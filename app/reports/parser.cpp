@@ -117,9 +117,12 @@ Scan scan_sql(std::string_view sql) {
         out.last_code = i;
         if (c == '\'') {
             // E'...' takes backslash escapes; plain '...' does not
-            // (standard_conforming_strings is on by default since 9.1).
+            // (standard_conforming_strings is on by default since 9.1). In :e'...'
+            // the e ends a placeholder ($1'...' once rewritten): not an E prefix.
+            const Placeholder* last = out.placeholders.empty() ? nullptr : &out.placeholders.back();
+            bool after_placeholder = last && last->offset + last->length == i;
             bool backslash = i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
-                             (i < 2 || !is_ident_char(sql[i - 2]));
+                             (i < 2 || !is_ident_char(sql[i - 2])) && !after_placeholder;
             std::size_t start = i++;
             bool closed = false;
             while (i < n) {

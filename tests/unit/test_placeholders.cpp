@@ -85,6 +85,16 @@ BOOST_AUTO_TEST_CASE(e_strings_take_backslash_escapes) {
     BOOST_TEST(rw.sql == "SELECT thE'a\\', $1");
 }
 
+BOOST_AUTO_TEST_CASE(placeholder_named_e_is_not_an_e_string_prefix) {
+    // Found by fuzz_placeholders: in :e'\' the e belongs to the placeholder, so the
+    // literal is a plain one ($1'\' once rewritten) and the :c after it is a placeholder.
+    auto rw = rewrite_placeholders(":e'\\':c");
+    BOOST_TEST(rw.sql == "$1'\\'$2");
+    BOOST_TEST(rw.names == (Names{"e", "c"}), boost::test_tools::per_element());
+    // After a slice bound or a cast, e'...' is still an E-string.
+    expect_untouched("SELECT a[1:e'\\':x'], x::e'\\':y'");
+}
+
 BOOST_AUTO_TEST_CASE(quoted_identifiers) {
     expect_untouched("SELECT \"col:x\", \"a\"\":y\" FROM t");
     auto rw = rewrite_placeholders("SELECT \"a:b\" FROM t WHERE \"x\" = :v");

@@ -1,0 +1,1 @@
+SELECT :a, :b::int, ':c', E'\\':d', "x:y" FROM t WHERE id = :a

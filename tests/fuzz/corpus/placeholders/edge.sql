@@ -1,0 +1,1 @@
+SELECT x$1, :e'\' :x ', e'a\'b' || :val FROM t WHERE (a):b = :c AND :c

@@ -1,0 +1,1 @@
+SELECT ::int, :, :_1, :Ünicode, :a2b_c;
