@@ -195,6 +195,34 @@ BOOST_AUTO_TEST_CASE(broken_or_deleted_report_or_bad_config_keeps_the_old_set) {
     BOOST_TEST(s.server().worker_pids() == workers, "a refused reload replaced the workers");
 }
 
+BOOST_AUTO_TEST_CASE(sigusr1_reopens_log_files_after_rotation) {
+    TempDir logs("asyncpage-logs");
+    ServerOptions o;
+    o.workers = 1;
+    o.config["access_log"] = toml_string((logs / "access.log").string());
+    o.config["error_log"] = toml_string((logs / "error.log").string());
+    Stack s(o);
+    BOOST_TEST_REQUIRE(s.get("/reports/trivial?format=json").status == 200);
+    auto read = [](const fs::path& p) {
+        std::ifstream in(p);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    BOOST_TEST_REQUIRE(contains(read(logs / "access.log"), "report=trivial"));
+
+    // What logrotate does: move the file away, then signal.
+    fs::rename(logs / "access.log", logs / "access.log.1");
+    s.server().signal(SIGUSR1);
+    bool reopened = wait_until(
+        [&] {
+            s.get("/reports/types?format=json");
+            return contains(read(logs / "access.log"), "report=types");
+        },
+        3s, 50ms);
+    BOOST_TEST(reopened, "no new access.log with the next page after SIGUSR1");
+    BOOST_TEST(!contains(read(logs / "access.log.1"), "report=types"),
+               "pages are still logged to the rotated file");
+}
+
 BOOST_AUTO_TEST_CASE(sigquit_stops_at_once) {
     ServerOptions o;
     o.workers = 1;
