@@ -26,7 +26,7 @@ void EventLoop::watch(int fd, short events, IoHandler handler) {
     }
     index_.emplace(fd, fds_.size());
     fds_.push_back(pollfd{fd, events, 0});
-    slots_.push_back(Slot{std::move(handler), true});
+    slots_.push_back(Slot{std::move(handler), true, fd});
 }
 
 void EventLoop::set_events(int fd, short events) {
@@ -102,21 +102,23 @@ int EventLoop::poll_timeout_ms(int max_wait_ms) const {
 
 void EventLoop::compact() {
     if (free_slots_ == 0) return;
+    // Only dead and moved slots touch the index: every finished page unwatches
+    // its fd, so rebuilding the whole map here would cost O(watched) hash inserts.
     std::size_t out = 0;
     for (std::size_t i = 0; i < fds_.size(); ++i) {
-        if (!slots_[i].live) continue;
+        if (!slots_[i].live) {
+            index_.erase(slots_[i].fd);
+            continue;
+        }
         if (out != i) {
             fds_[out] = fds_[i];
             slots_[out] = std::move(slots_[i]);
+            index_[fds_[out].fd] = out;
         }
         ++out;
     }
     fds_.resize(out);
     slots_.resize(out);
-    // Rebuild the index: dead fds must not keep entries (fd numbers get reused).
-    index_.clear();
-    for (std::size_t i = 0; i < fds_.size(); ++i)
-        index_.emplace(fds_[i].fd, i);
     free_slots_ = 0;
 }
 

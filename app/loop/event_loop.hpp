@@ -54,6 +54,7 @@ class EventLoop {
     struct Slot {
         IoHandler handler;
         bool live = false;
+        int fd = -1;  // kept while dead (pollfd.fd is then -1) to drop its index entry
     };
     struct Timer {
         TimePoint when;

@@ -131,7 +131,7 @@ void Router::handle(std::unique_ptr<fcgi::Request> request) {
             error(*request, format, 501, "background jobs are not available in this version");
             return;
         }
-        report_page(std::move(request), rest);
+        report_page(std::move(request), rest, std::move(query), format);
     } else if (path.rfind("/jobs/", 0) == 0) {
         error(*request, format, 404, "no such job");
     } else {
@@ -139,10 +139,9 @@ void Router::handle(std::unique_ptr<fcgi::Request> request) {
     }
 }
 
-void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::string& name) {
+void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::string& name,
+                         http::Fields fields, http::Format format) {
     const http::Request& http = request->http();
-    auto fields = http::decode_urlencoded(http.query);
-    auto format = http::negotiate_format(fields, http.accept);
     auto it = catalog_->reports.find(name);
     if (it == catalog_->reports.end()) {
         error(*request, format, 404, "no such report: " + name);

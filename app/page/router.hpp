@@ -33,7 +33,8 @@ class Router {
     std::size_t pending() const { return pages_.size(); }
 
   private:
-    void report_page(std::unique_ptr<fcgi::Request> request, const std::string& name);
+    void report_page(std::unique_ptr<fcgi::Request> request, const std::string& name,
+                     http::Fields fields, http::Format format);
     void health(std::unique_ptr<fcgi::Request> request);
     void start_page(std::unique_ptr<PendingPage> page);
     PendingPage::OnDone forget_page();
