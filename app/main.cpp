@@ -4,6 +4,7 @@
 
 #include "check.hpp"
 #include "config/config.hpp"
+#include "migrate.hpp"
 #include "supervisor.hpp"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,9 @@ int main(int argc, char** argv) {
     serve->add_option("--config", config_path, "TOML config file")->required();
     auto* check = app.add_subcommand("check", "validate the config and every report file");
     check->add_option("--config", config_path, "TOML config file")->required();
+    auto* migrate =
+        app.add_subcommand("migrate", "create or upgrade the asyncpage schema (jobs) in jobs_dsn");
+    migrate->add_option("--config", config_path, "TOML config file")->required();
     CLI11_PARSE(app, argc, argv);
 
     asyncpage::config::Config config;
@@ -25,5 +29,6 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (serve->parsed()) return asyncpage::run_supervisor(config, config_path);
+    if (migrate->parsed()) return asyncpage::run_migrate(config);
     return asyncpage::run_check(config);
 }
