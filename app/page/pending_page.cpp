@@ -8,7 +8,6 @@
 #include "render/csv.hpp"
 #include "render/html.hpp"
 #include "render/json.hpp"
-#include "reports/sql_types.hpp"
 
 namespace asyncpage::page {
 
@@ -16,182 +15,7 @@ using render::SectionStatus;
 
 namespace {
 constexpr std::size_t kCsvFlushBytes = 64 * 1024;
-
-// Connection exceptions (class 08) and the server shutting down or not yet
-// accepting (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now).
-bool is_unavailable(const std::string& sqlstate) {
-    return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
-           sqlstate == "57P03";
-}
-
-std::string field(const PGresult* res, int code) {
-    const char* v = PQresultErrorField(res, code);
-    return v ? v : "";
-}
 }  // namespace
-
-// One connection's worth of work: a single section (parallel reports), or every
-// section in file order on one connection (parallel: false).
-class PendingPage::Task final : public pg::ConnectionWaiter, public pg::QueryObserver {
-  public:
-    Task(PendingPage& page, std::vector<std::size_t> sections)
-        : page_(page), sections_(std::move(sections)) {}
-
-    void start() {
-        waiting_since_ = page_.env_.loop.now();
-        waiting_ = true;
-        page_.env_.pool.acquire(page_.report_->name, page_.report_->concurrency, this);
-    }
-
-    // Ends whatever is unfinished: forget the wait or cancel the running query.
-    void stop(SectionStatus unfinished, const std::string& message) {
-        if (finished_) return;
-        finished_ = true;
-        if (waiting_) {
-            page_.env_.pool.forget(this);
-            waiting_ = false;
-        }
-        if (conn_) {
-            if (query_running_) {
-                query_running_ = false;
-                --page_.env_.metrics.queries_in_flight;
-                page_.env_.pool.cancel(*conn_);  // rejoins the pool once the query ended
-            } else {
-                page_.env_.pool.release(*conn_);
-            }
-            conn_ = nullptr;
-        }
-        for (std::size_t i = next_; i < sections_.size(); ++i) {
-            auto& r = page_.results_[sections_[i]];
-            r.status = unfinished;
-            r.message = message;
-            if (r.begin_ms >= 0) {  // started: it ran until now
-                r.end_ms = page_.since_start();
-                r.elapsed_ms = r.end_ms - r.begin_ms;
-            }
-        }
-    }
-
-    bool finished() const { return finished_; }
-
-  private:
-    void on_connection(pg::PgConnection& conn) override {
-        waiting_ = false;
-        conn_ = &conn;
-        wait_ms_ = ms_between(waiting_since_, page_.env_.loop.now());
-        page_.got_connection_ = true;
-        run_next();
-    }
-
-    void run_next() {
-        if (next_ >= sections_.size()) {
-            done();
-            return;
-        }
-        const auto& section = page_.report_->sections[sections_[next_]];
-        auto& r = page_.results_[sections_[next_]];
-        r.wait_ms = next_ == 0 ? wait_ms_ : 0;
-        r.begin_ms = page_.since_start();
-        query_start_ = page_.env_.loop.now();
-        error_seen_ = false;
-        params_.clear();
-        types_.clear();
-        for (std::size_t idx : section.param_index) {
-            params_.push_back(page_.value_ptrs_[idx]);
-            types_.push_back(reports::param_type_oid(page_.report_->params[idx].type));
-        }
-        ++page_.env_.metrics.queries_in_flight;
-        query_running_ = true;
-        bool single_row = page_.output_ == Output::Csv;
-        if (!conn_->send(section.sql, static_cast<int>(params_.size()), types_.data(),
-                         params_.data(), single_row, this)) {
-            // The connection broke while sending; the pool has already dropped it.
-            query_running_ = false;
-            --page_.env_.metrics.queries_in_flight;
-            conn_ = nullptr;
-            fail_rest("08006", "connection to PostgreSQL lost while sending the query");
-        }
-    }
-
-    void on_result(pg::PgConnection&, render::PgResultPtr res) override {
-        auto& r = page_.results_[sections_[next_]];
-        switch (PQresultStatus(res.get())) {
-            case PGRES_SINGLE_TUPLE:
-            case PGRES_TUPLES_OK:
-                if (page_.output_ == Output::Csv) {
-                    page_.csv_rows(res.get());
-                    if (page_.state_ == PageState::Done) return;  // client left mid-stream
-                } else {
-                    r.table.append(std::move(res));
-                }
-                break;
-            case PGRES_COMMAND_OK:
-                break;
-            default:
-                error_seen_ = true;
-                r.status = SectionStatus::Error;
-                r.sqlstate = field(res.get(), PG_DIAG_SQLSTATE);
-                r.message = field(res.get(), PG_DIAG_MESSAGE_PRIMARY);
-                if (r.message.empty()) r.message = PQresultErrorMessage(res.get());
-                if (page_.output_ == Output::Csv) page_.csv_error(r.sqlstate, r.message);
-        }
-    }
-
-    void on_query_end(pg::PgConnection&) override {
-        query_running_ = false;
-        --page_.env_.metrics.queries_in_flight;
-        auto& r = page_.results_[sections_[next_]];
-        r.end_ms = page_.since_start();
-        r.elapsed_ms = ms_between(query_start_, page_.env_.loop.now());
-        if (!error_seen_) r.status = SectionStatus::Ok;
-        ++next_;
-        // A failing section does not stop the later ones: each ran in its own
-        // implicit transaction (DESIGN §3).
-        run_next();
-    }
-
-    void on_connection_lost(pg::PgConnection&, const std::string& why) override {
-        query_running_ = false;
-        --page_.env_.metrics.queries_in_flight;
-        conn_ = nullptr;
-        fail_rest("08006", "connection to PostgreSQL lost: " + why);
-    }
-
-    void fail_rest(const std::string& sqlstate, const std::string& message) {
-        for (std::size_t i = next_; i < sections_.size(); ++i) {
-            auto& r = page_.results_[sections_[i]];
-            r.status = SectionStatus::Error;
-            r.sqlstate = sqlstate;
-            r.message = message;
-        }
-        if (page_.output_ == Output::Csv) page_.csv_error(sqlstate, message);
-        next_ = sections_.size();
-        done();
-    }
-
-    void done() {
-        if (conn_) {
-            page_.env_.pool.release(*conn_);
-            conn_ = nullptr;
-        }
-        finished_ = true;
-        page_.on_task_done();
-    }
-
-    PendingPage& page_;
-    std::vector<std::size_t> sections_;
-    std::size_t next_ = 0;
-    pg::PgConnection* conn_ = nullptr;
-    std::vector<const char*> params_;
-    std::vector<Oid> types_;
-    TimePoint waiting_since_{};
-    TimePoint query_start_{};
-    double wait_ms_ = 0;
-    bool waiting_ = false;
-    bool query_running_ = false;
-    bool error_seen_ = false;
-    bool finished_ = false;
-};
 
 PendingPage::PendingPage(PageEnv env, std::unique_ptr<fcgi::Request> request,
                          std::shared_ptr<const reports::Report> report, reports::BoundValues values,
@@ -232,17 +56,19 @@ void PendingPage::start() {
         results_[i].name = sections[i].name;
 
     if (output_ == Output::Csv) {
-        tasks_.push_back(std::make_unique<Task>(*this, std::vector<std::size_t>{csv_section_}));
+        tasks_.push_back(
+            std::make_unique<run::SectionTask>(*this, std::vector<std::size_t>{csv_section_}));
         // Only the exported section runs; the others are not part of a CSV answer.
     } else if (report_->parallel) {
         for (std::size_t i = 0; i < sections.size(); ++i) {
-            tasks_.push_back(std::make_unique<Task>(*this, std::vector<std::size_t>{i}));
+            tasks_.push_back(
+                std::make_unique<run::SectionTask>(*this, std::vector<std::size_t>{i}));
         }
     } else {
         std::vector<std::size_t> all(sections.size());
         for (std::size_t i = 0; i < all.size(); ++i)
             all[i] = i;
-        tasks_.push_back(std::make_unique<Task>(*this, std::move(all)));
+        tasks_.push_back(std::make_unique<run::SectionTask>(*this, std::move(all)));
     }
     tasks_running_ = tasks_.size();
 
@@ -297,7 +123,7 @@ render::PageStatus PendingPage::page_status(bool deadline_passed) const {
         if (r.status == SectionStatus::Ok) ++ok;
         if (r.status == SectionStatus::Error) {
             ++errors;
-            lost += is_unavailable(r.sqlstate);
+            lost += run::SectionTask::is_unavailable(r.sqlstate);
         }
     }
     // Every section died with its connection (PostgreSQL stopped or restarting):
@@ -427,6 +253,16 @@ void PendingPage::csv_rows(const PGresult* res) {
         csv_buffer_.clear();
         if (!request_->ok()) on_client_gone();
     }
+}
+
+bool PendingPage::on_rows(std::size_t section, render::PgResultPtr rows) {
+    if (output_ != Output::Csv) return TaskHost::on_rows(section, std::move(rows));
+    csv_rows(rows.get());
+    return state_ != PageState::Done;  // the client may have left mid-stream
+}
+
+void PendingPage::on_section_error(const std::string& sqlstate, const std::string& message) {
+    if (output_ == Output::Csv) csv_error(sqlstate, message);
 }
 
 void PendingPage::csv_error(const std::string& sqlstate, const std::string& message) {

@@ -14,6 +14,7 @@
 #include "render/result.hpp"
 #include "reports/params.hpp"
 #include "reports/report.hpp"
+#include "run/section_task.hpp"
 
 namespace asyncpage::page {
 
@@ -36,14 +37,14 @@ enum class PageState {
     Done,       // answered (or the client left); waits for deletion
 };
 
-class PendingPage {
+class PendingPage final : public run::TaskHost {
   public:
     using OnDone = std::function<void(PendingPage*)>;
     PendingPage(PageEnv env, std::unique_ptr<fcgi::Request> request,
                 std::shared_ptr<const reports::Report> report, reports::BoundValues values,
                 http::Fields given, Output output, std::size_t csv_section, bool trace,
                 OnDone on_done);
-    ~PendingPage();
+    ~PendingPage() override;
     PendingPage(const PendingPage&) = delete;
     PendingPage& operator=(const PendingPage&) = delete;
 
@@ -52,11 +53,22 @@ class PendingPage {
     PageState state() const { return state_; }
 
   private:
-    class Task;
-    friend class Task;
+    // run::TaskHost
+    loop::EventLoop& loop() override { return env_.loop; }
+    pg::Pool& pool() override { return env_.pool; }
+    const reports::Report& report() const override { return *report_; }
+    const std::vector<const char*>& values() const override { return value_ptrs_; }
+    render::SectionResult& result(std::size_t section) override { return results_[section]; }
+    double since_start() const override;
+    bool single_row() const override { return output_ == Output::Csv; }
+    void on_connection_acquired() override { got_connection_ = true; }
+    void on_query_started() override { ++env_.metrics.queries_in_flight; }
+    void on_query_stopped() override { --env_.metrics.queries_in_flight; }
+    bool on_rows(std::size_t section, render::PgResultPtr rows) override;
+    void on_section_error(const std::string& sqlstate, const std::string& message) override;
+    void on_task_done() override;
 
     enum class EndReason { Completed, Deadline, ClientLeft };
-    void on_task_done();
     void on_deadline();
     void on_client_gone();
     void stop_tasks(render::SectionStatus unfinished, const char* message);
@@ -64,9 +76,8 @@ class PendingPage {
     render::PageStatus page_status(bool deadline_passed) const;
     void respond(render::PageStatus status);
     void log_access(render::PageStatus status, EndReason reason) const;
-    double since_start() const;
 
-    // CSV streaming, called by the task.
+    // CSV streaming.
     void csv_rows(const PGresult* res);
     void csv_error(const std::string& sqlstate, const std::string& message);
 
@@ -85,7 +96,7 @@ class PendingPage {
     TimePoint started_;
     loop::TimerId deadline_timer_ = 0;
     std::vector<render::SectionResult> results_;
-    std::vector<std::unique_ptr<Task>> tasks_;
+    std::vector<std::unique_ptr<run::SectionTask>> tasks_;
     std::size_t tasks_running_ = 0;
     bool got_connection_ = false;  // some task got a pooled connection
     std::string csv_buffer_;

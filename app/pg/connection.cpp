@@ -23,9 +23,6 @@ const char* to_string(PgConnState s) {
 }
 
 namespace {
-// libpq prints notices to stderr by default; report SQL's notices are not ours to print.
-void ignore_notice(void*, const PGresult*) {}
-
 std::string trimmed_error(PGconn* conn) {
     std::string msg = conn ? PQerrorMessage(conn) : "out of memory";
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
@@ -50,7 +47,8 @@ void PgConnection::connect(const char* const* keywords, const char* const* value
         fail("connect: " + trimmed_error(conn_));
         return;
     }
-    PQsetNoticeReceiver(conn_, ignore_notice, nullptr);
+    // libpq prints notices to stderr by default; they go to the query's observer.
+    PQsetNoticeReceiver(conn_, notice_receiver, this);
     // libpq ignores connect_timeout in PQconnectPoll (FACTS.md): enforce our own.
     connect_timer_ = loop_.add_timer(timeout, [this] {
         connect_timer_ = 0;
@@ -58,6 +56,20 @@ void PgConnection::connect(const char* const* keywords, const char* const* value
     });
     poll_status_ = PGRES_POLLING_WRITING;  // per libpq §34.1: start as if polling wrote
     watch_socket();
+}
+
+void PgConnection::notice_receiver(void* self, const PGresult* notice) {
+    auto* c = static_cast<PgConnection*>(self);
+    if (c->observer_ && c->state_ == PgConnState::Busy) c->observer_->on_notice(*c, notice);
+}
+
+void PgConnection::deliver_notifies() {
+    // PQnotifies only returns what PQconsumeInput already read (FACTS.md).
+    while (PGnotify* n = PQnotifies(conn_)) {
+        if (on_notify) on_notify(*n);
+        PQfreemem(n);
+        if (state_ == PgConnState::Broken) return;
+    }
 }
 
 void PgConnection::watch_socket() {
@@ -145,6 +157,8 @@ void PgConnection::on_readable() {
         fail(trimmed_error(conn_));
         return;
     }
+    deliver_notifies();
+    if (state_ == PgConnState::Broken) return;
     if (!query_running_) {
         // Idle: a readable socket is the server closing us (pg_terminate_backend,
         // shutdown) or a stray notice. CONNECTION_BAD after consuming means gone.
@@ -156,6 +170,8 @@ void PgConnection::on_readable() {
         PGresult* res = PQgetResult(conn_);
         if (res == nullptr) {
             query_running_ = false;
+            deliver_notifies();  // LISTEN's own notifications may come with its result
+            if (state_ == PgConnState::Broken) return;
             if (state_ == PgConnState::Cancelling) {
                 if (!cancel_pending_) events_.on_cancel_finished(*this);
             } else if (observer_) {

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,12 @@ class QueryObserver {
     virtual void on_query_end(PgConnection& conn) = 0;
     // The connection broke mid-query; it is gone after this returns.
     virtual void on_connection_lost(PgConnection& conn, const std::string& why) = 0;
+    // A NOTICE (or WARNING) the running statement raised, as it arrives
+    // (asyncpage.progress uses this as a live channel; FACTS.md).
+    virtual void on_notice(PgConnection& conn, const PGresult* notice) {
+        (void)conn;
+        (void)notice;
+    }
 };
 
 enum class PgConnState {
@@ -85,8 +92,12 @@ class PgConnection {
     int backend_pid() const { return pid_; }
     // Opaque slot for the pool (which share holds this connection).
     void* owner = nullptr;
+    // NOTIFY messages (LISTEN connections), delivered whenever input was consumed.
+    std::function<void(const PGnotify& notify)> on_notify;
 
   private:
+    static void notice_receiver(void* self, const PGresult* notice);
+    void deliver_notifies();
     void watch_socket();
     void on_io(short revents);
     void continue_connect();

@@ -1,0 +1,165 @@
+// SectionTask: connection wait, queries in order, cancel on stop.
+#include "run/section_task.hpp"
+
+#include "reports/sql_types.hpp"
+
+namespace asyncpage::run {
+
+using render::SectionStatus;
+
+namespace {
+std::string field(const PGresult* res, int code) {
+    const char* v = PQresultErrorField(res, code);
+    return v ? v : "";
+}
+}  // namespace
+
+bool TaskHost::on_rows(std::size_t section, render::PgResultPtr rows) {
+    result(section).table.append(std::move(rows));
+    return true;
+}
+
+bool SectionTask::is_unavailable(const std::string& sqlstate) {
+    return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+           sqlstate == "57P03";
+}
+
+void SectionTask::start() {
+    waiting_since_ = host_.loop().now();
+    waiting_ = true;
+    host_.pool().acquire(host_.report().name, host_.report().concurrency, this);
+}
+
+void SectionTask::stop(SectionStatus unfinished, const std::string& message) {
+    if (finished_) return;
+    finished_ = true;
+    if (waiting_) {
+        host_.pool().forget(this);
+        waiting_ = false;
+    }
+    if (conn_) {
+        if (query_running_) {
+            query_running_ = false;
+            host_.on_query_stopped();
+            host_.pool().cancel(*conn_);  // rejoins the pool once the query ended
+        } else {
+            host_.pool().release(*conn_);
+        }
+        conn_ = nullptr;
+    }
+    for (std::size_t i = next_; i < sections_.size(); ++i) {
+        auto& r = host_.result(sections_[i]);
+        r.status = unfinished;
+        r.message = message;
+        if (r.begin_ms >= 0) {  // started: it ran until now
+            r.end_ms = host_.since_start();
+            r.elapsed_ms = r.end_ms - r.begin_ms;
+        }
+    }
+}
+
+void SectionTask::on_connection(pg::PgConnection& conn) {
+    waiting_ = false;
+    conn_ = &conn;
+    wait_ms_ = ms_between(waiting_since_, host_.loop().now());
+    host_.on_connection_acquired();
+    run_next();
+}
+
+void SectionTask::run_next() {
+    if (next_ >= sections_.size()) {
+        done();
+        return;
+    }
+    const auto& report = host_.report();
+    const auto& section = report.sections[sections_[next_]];
+    auto& r = host_.result(sections_[next_]);
+    r.wait_ms = next_ == 0 ? wait_ms_ : 0;
+    r.begin_ms = host_.since_start();
+    query_start_ = host_.loop().now();
+    error_seen_ = false;
+    params_.clear();
+    types_.clear();
+    const auto& values = host_.values();
+    for (std::size_t idx : section.param_index) {
+        params_.push_back(values[idx]);
+        types_.push_back(reports::param_type_oid(report.params[idx].type));
+    }
+    host_.on_query_started();
+    query_running_ = true;
+    if (!conn_->send(section.sql, static_cast<int>(params_.size()), types_.data(), params_.data(),
+                     host_.single_row(), this)) {
+        // The connection broke while sending; the pool has already dropped it.
+        query_running_ = false;
+        host_.on_query_stopped();
+        conn_ = nullptr;
+        fail_rest("08006", "connection to PostgreSQL lost while sending the query");
+    }
+}
+
+void SectionTask::on_result(pg::PgConnection&, render::PgResultPtr res) {
+    switch (PQresultStatus(res.get())) {
+        case PGRES_SINGLE_TUPLE:
+        case PGRES_TUPLES_OK:
+            host_.on_rows(sections_[next_], std::move(res));
+            break;
+        case PGRES_COMMAND_OK:
+            break;
+        default: {
+            error_seen_ = true;
+            auto& r = host_.result(sections_[next_]);
+            r.status = SectionStatus::Error;
+            r.sqlstate = field(res.get(), PG_DIAG_SQLSTATE);
+            r.message = field(res.get(), PG_DIAG_MESSAGE_PRIMARY);
+            if (r.message.empty()) r.message = PQresultErrorMessage(res.get());
+            host_.on_section_error(r.sqlstate, r.message);
+        }
+    }
+}
+
+void SectionTask::on_query_end(pg::PgConnection&) {
+    query_running_ = false;
+    host_.on_query_stopped();
+    auto& r = host_.result(sections_[next_]);
+    r.end_ms = host_.since_start();
+    r.elapsed_ms = ms_between(query_start_, host_.loop().now());
+    if (!error_seen_) r.status = SectionStatus::Ok;
+    ++next_;
+    // A failing section does not stop the later ones: each ran in its own
+    // implicit transaction (DESIGN §3).
+    run_next();
+}
+
+void SectionTask::on_connection_lost(pg::PgConnection&, const std::string& why) {
+    query_running_ = false;
+    host_.on_query_stopped();
+    conn_ = nullptr;
+    fail_rest("08006", "connection to PostgreSQL lost: " + why);
+}
+
+void SectionTask::on_notice(pg::PgConnection&, const PGresult* notice) {
+    host_.on_notice(notice);
+}
+
+void SectionTask::fail_rest(const std::string& sqlstate, const std::string& message) {
+    for (std::size_t i = next_; i < sections_.size(); ++i) {
+        auto& r = host_.result(sections_[i]);
+        r.status = SectionStatus::Error;
+        r.sqlstate = sqlstate;
+        r.message = message;
+    }
+    host_.on_section_error(sqlstate, message);
+    next_ = sections_.size();
+    done();
+}
+
+void SectionTask::done() {
+    if (conn_) {
+        host_.pool().release(*conn_);
+        conn_ = nullptr;
+    }
+    finished_ = true;
+    host_.on_task_done();
+}
+
+}  // namespace asyncpage::run

@@ -1,0 +1,82 @@
+#pragma once
+// One connection's worth of a report run: a single section (parallel reports) or
+// every section in file order on one connection (parallel: false). It waits for a
+// pooled connection, runs its sections, and reports into its host: a page answering
+// a request, or a background job.
+#include <libpq-fe.h>
+
+#include <string>
+#include <vector>
+
+#include "pg/pool.hpp"
+#include "render/result.hpp"
+#include "reports/report.hpp"
+
+namespace asyncpage::run {
+
+class TaskHost {
+  public:
+    virtual ~TaskHost() = default;
+    virtual loop::EventLoop& loop() = 0;
+    virtual pg::Pool& pool() = 0;
+    virtual const reports::Report& report() const = 0;
+    // Param values by param index (nullptr = NULL), for PQsendQueryParams.
+    virtual const std::vector<const char*>& values() const = 0;
+    virtual render::SectionResult& result(std::size_t section) = 0;
+    virtual double since_start() const = 0;  // ms since the run began
+    virtual bool single_row() const { return false; }
+    virtual void on_connection_acquired() {}
+    virtual void on_query_started() {}
+    virtual void on_query_stopped() {}
+    // Rows of a section. The default keeps them in the section's table. Returns
+    // false when the host ended meanwhile (it must not be touched again).
+    virtual bool on_rows(std::size_t section, render::PgResultPtr rows);
+    virtual void on_section_error(const std::string& sqlstate, const std::string& message) {
+        (void)sqlstate;
+        (void)message;
+    }
+    virtual void on_notice(const PGresult* notice) { (void)notice; }
+    virtual void on_task_done() = 0;
+};
+
+class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver {
+  public:
+    SectionTask(TaskHost& host, std::vector<std::size_t> sections)
+        : host_(host), sections_(std::move(sections)) {}
+
+    void start();
+    // Ends whatever is unfinished: forget the wait or cancel the running query;
+    // unfinished sections get `unfinished` and `message`.
+    void stop(render::SectionStatus unfinished, const std::string& message);
+    bool finished() const { return finished_; }
+
+    // Connection exceptions (class 08) and the server shutting down or not yet
+    // accepting (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now).
+    static bool is_unavailable(const std::string& sqlstate);
+
+  private:
+    void on_connection(pg::PgConnection& conn) override;
+    void on_result(pg::PgConnection& conn, render::PgResultPtr res) override;
+    void on_query_end(pg::PgConnection& conn) override;
+    void on_connection_lost(pg::PgConnection& conn, const std::string& why) override;
+    void on_notice(pg::PgConnection& conn, const PGresult* notice) override;
+    void run_next();
+    void fail_rest(const std::string& sqlstate, const std::string& message);
+    void done();
+
+    TaskHost& host_;
+    std::vector<std::size_t> sections_;
+    std::size_t next_ = 0;
+    pg::PgConnection* conn_ = nullptr;
+    std::vector<const char*> params_;
+    std::vector<Oid> types_;
+    TimePoint waiting_since_{};
+    TimePoint query_start_{};
+    double wait_ms_ = 0;
+    bool waiting_ = false;
+    bool query_running_ = false;
+    bool error_seen_ = false;
+    bool finished_ = false;
+};
+
+}  // namespace asyncpage::run
