@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include "fcgi/listener.hpp"
+#include "jobs/hub.hpp"
+#include "jobs/runner.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
+#include "page/job_routes.hpp"
 #include "page/metrics.hpp"
 #include "pg/pool.hpp"
 
@@ -56,14 +59,49 @@ int run_worker(const config::Config& config, int listen_fd,
     pool_options.statement_timeout =
         largest_timeout(*catalog, config.default_timeout) + Millis(500);
     pg::Pool pool(loop, pool_options);
-    page::Router router(loop, pool, metrics, catalog, config);
+
+    // Jobs (DESIGN §4): bookkeeping statements on a few connections to jobs_dsn, a
+    // LISTEN connection for job events, and the job sections on a pool of their
+    // own, so that hour-long jobs never take connections from pages.
+    pg::PoolOptions meta_options;
+    meta_options.dsn = config.jobs_dsn;
+    meta_options.size = 4;
+    meta_options.share = 1.0;
+    meta_options.statement_timeout = Millis(30000);
+    pg::Pool meta_pool(loop, meta_options);
+    pg::Statements meta(loop, meta_pool, Millis(10000));
+    pg::PoolOptions run_options;
+    run_options.dsn = config.dsn;
+    run_options.size = std::max(1, config.job_slots * 4);
+    run_options.share = 1.0;
+    run_options.statement_timeout = config.job_timeout + Millis(500);
+    pg::Pool run_pool(loop, run_options);
+    jobs::Hub hub(loop, config.jobs_dsn);
+    jobs::RunnerOptions runner_options;
+    runner_options.slots = config.job_slots;
+    runner_options.job_timeout = config.job_timeout;
+    runner_options.retention = config.job_retention;
+    jobs::Runner runner(loop, run_pool, meta, catalog->reports, runner_options);
+    page::JobRoutes job_routes(loop, meta, hub, [&catalog](const std::string& name) {
+        auto it = catalog->reports.find(name);
+        return it == catalog->reports.end() ? nullptr : it->second;
+    });
+    hub.on_any = [&runner](const jobs::JobEvent& ev, const std::string&) { runner.on_event(ev); };
+    hub.on_resync = [&runner, &job_routes] {
+        job_routes.resync();
+        runner.on_event(jobs::JobEvent{"", "queued", 0});  // claim what was queued meanwhile
+    };
+    hub.start();
+    if (config.job_slots > 0) runner.start();
+
+    page::Router router(loop, pool, metrics, catalog, config, &job_routes, &runner, &hub);
     fcgi::Listener listener(
         loop, listen_fd, config.max_body,
         [&router](std::unique_ptr<fcgi::Request> r) { router.handle(std::move(r)); });
 
     bool draining = false;
     std::function<void()> check_drained = [&] {
-        if (router.pending() == 0) {
+        if (router.pending() == 0 && runner.running() == 0 && meta.in_flight() == 0) {
             loop.stop();
             return;
         }
@@ -79,6 +117,8 @@ int run_worker(const config::Config& config, int listen_fd,
                     draining = true;
                     spdlog::info("draining: {} pages pending", router.pending());
                     listener.stop();
+                    job_routes.drain();
+                    runner.drain([] {});
                     check_drained();
                     break;
                 case SIGQUIT:

@@ -88,11 +88,54 @@ int open_tcp(const std::string& listen) {
 
 enum class Peek { Complete, Incomplete, Bad };
 
+// CONTENT_LENGTH from FastCGI name-value pairs (spec §3.4: 1- or 4-byte lengths);
+// 0 when absent or not a number.
+std::size_t content_length_of(const std::string& pairs) {
+    std::size_t off = 0;
+    auto length = [&](std::size_t& out) {
+        if (off >= pairs.size()) return false;
+        auto b = static_cast<unsigned char>(pairs[off]);
+        if (b < 0x80) {
+            out = b;
+            ++off;
+            return true;
+        }
+        if (off + 4 > pairs.size()) return false;
+        out = ((std::size_t(b) & 0x7f) << 24) |
+              (std::size_t(static_cast<unsigned char>(pairs[off + 1])) << 16) |
+              (std::size_t(static_cast<unsigned char>(pairs[off + 2])) << 8) |
+              std::size_t(static_cast<unsigned char>(pairs[off + 3]));
+        off += 4;
+        return true;
+    };
+    while (off < pairs.size()) {
+        std::size_t nlen = 0, vlen = 0;
+        if (!length(nlen) || !length(vlen) || off + nlen + vlen > pairs.size()) return 0;
+        if (std::string_view(pairs).substr(off, nlen) == "CONTENT_LENGTH") {
+            std::size_t n = 0;
+            for (char c : std::string_view(pairs).substr(off + nlen, vlen)) {
+                if (c < '0' || c > '9' || n > (SIZE_MAX - 9) / 10) return 0;
+                n = n * 10 + std::size_t(c - '0');
+            }
+            return n;
+        }
+        off += nlen + vlen;
+    }
+    return 0;
+}
+
 // Walks the FastCGI records peeked so far (FastCGI spec §3.3: 8-byte header,
-// content, padding): complete once BEGIN_REQUEST and the empty PARAMS record are in.
-Peek check_records(const unsigned char* buf, std::size_t n, const char** why) {
+// content, padding): complete once BEGIN_REQUEST and the empty PARAMS record are
+// in and, for a request with a body that fits the peek buffer, the empty STDIN
+// record too, so that libfcgi's reads of params and body never wait (FACTS.md).
+// `body_buffered` tells whether the body (if any) is all there.
+Peek check_records(const unsigned char* buf, std::size_t n, const char** why, bool* body_buffered) {
     std::size_t off = 0;
     bool begun = false;
+    bool params_done = false;
+    std::size_t body = 0;
+    std::string pairs;
+    *body_buffered = false;
     while (off + 8 <= n) {
         const unsigned char* h = buf + off;
         if (h[0] != FCGI_VERSION_1) {
@@ -111,21 +154,40 @@ Peek check_records(const unsigned char* buf, std::size_t n, const char** why) {
                 begun = true;
                 break;
             case FCGI_PARAMS:
-                if (!begun) {
-                    *why = "PARAMS before BEGIN_REQUEST";
+                if (!begun || params_done) {
+                    *why = begun ? "PARAMS after the end of PARAMS" : "PARAMS before BEGIN_REQUEST";
                     return Peek::Bad;
                 }
-                if (content == 0) return Peek::Complete;
+                if (content == 0) {
+                    params_done = true;
+                    body = content_length_of(pairs);
+                    // No body, or one too large to wait for in the socket buffer:
+                    // hand over now (the body then stays unread).
+                    if (body == 0 || body > kPeekLimit - 1024) return Peek::Complete;
+                } else {
+                    pairs.append(reinterpret_cast<const char*>(h + 8), content);
+                }
+                break;
+            case FCGI_STDIN:
+                if (!params_done) {
+                    *why = "STDIN before the end of PARAMS";
+                    return Peek::Bad;
+                }
+                if (content == 0) {
+                    *body_buffered = true;
+                    return Peek::Complete;
+                }
                 break;
             case FCGI_GET_VALUES:  // management record: libfcgi answers it
                 break;
             default:
-                *why = "unexpected record type before the end of PARAMS";
+                *why = "unexpected record type before the end of the request";
                 return Peek::Bad;
         }
         off += total;
     }
     if (n >= kPeekLimit) {
+        if (params_done) return Peek::Complete;  // body larger than we wait for
         *why = "request params larger than 64 KB";
         return Peek::Bad;
     }
@@ -242,9 +304,10 @@ void Listener::on_handshake_readable(int fd) {
         n = 0;
     }
     const char* why = "";
-    switch (check_records(buf, static_cast<std::size_t>(n), &why)) {
+    bool body_buffered = false;
+    switch (check_records(buf, static_cast<std::size_t>(n), &why, &body_buffered)) {
         case Peek::Complete:
-            hand_over(fd);
+            hand_over(fd, body_buffered);
             return;
         case Peek::Bad:
             drop_handshake(fd, why);
@@ -276,7 +339,7 @@ void Listener::drop_handshake(int fd, const char* why) {
     spdlog::info("fastcgi connection dropped: {}", why);
 }
 
-void Listener::hand_over(int fd) {
+void Listener::hand_over(int fd, bool body_buffered) {
     auto it = handshakes_.find(fd);
     loop_.cancel_timer(it->second.timer);
     loop_.unwatch(fd);
@@ -297,7 +360,7 @@ void Listener::hand_over(int fd) {
     }
     auto request = std::make_unique<Request>(std::move(req));
     request->linger_ = [this](int lingering_fd) { linger(lingering_fd); };
-    request->read_params(max_body_);
+    request->read_params(max_body_, body_buffered);
     on_request_(std::move(request));
 }
 

@@ -36,7 +36,7 @@ class Listener {
     void on_acceptable();
     void on_handshake_readable(int fd);
     void drop_handshake(int fd, const char* why);
-    void hand_over(int fd);
+    void hand_over(int fd, bool body_buffered);
     void pause_accepting(Millis how_long);
     void linger(int fd);
     void end_linger(int fd);

@@ -28,7 +28,7 @@ int Request::fd() const {
     return req_->ipcFd;
 }
 
-void Request::read_params(std::size_t max_body) {
+void Request::read_params(std::size_t max_body, bool body_buffered) {
     FCGX_Request& r = *req_;
     http_.method = param(r, "REQUEST_METHOD");
     http_.path = param(r, "DOCUMENT_URI");
@@ -46,10 +46,19 @@ void Request::read_params(std::size_t max_body) {
     if (ec == std::errc::result_out_of_range) n = SIZE_MAX;
     http_.content_length = n;
     body_too_large_ = n > max_body;
-    // The body is not read: no route takes one yet, and FCGX_GetStr reads with
-    // blocking reads, so a peer that announces a body and stalls would stall the
-    // worker. finish() drains whatever the peer sends, without blocking.
+    // FCGX_GetStr reads with blocking reads: the body is read only when the
+    // listener saw all of it (up to its empty STDIN record) in the socket, so a
+    // peer that announces a body and stalls cannot stall the worker. Otherwise
+    // finish() drains whatever the peer sends, without blocking.
     body_unread_ = n > 0;
+    if (n > 0 && body_buffered && !body_too_large_) {
+        http_.body.resize(n);
+        int got = FCGX_GetStr(http_.body.data(), static_cast<int>(n), r.in);
+        http_.body.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+        // The peer may have sent less than it announced (libfcgi saw the end of
+        // STDIN): what came is the body. Nothing is left to drain either way.
+        body_unread_ = false;
+    }
 }
 
 void Request::write_headers(int status, std::string_view content_type,

@@ -39,7 +39,7 @@ class Request {
     bool ok() const { return ok_; }
 
   private:
-    void read_params(std::size_t max_body);
+    void read_params(std::size_t max_body, bool body_buffered);
     friend class Listener;
 
     std::unique_ptr<FCGX_Request> req_;
@@ -53,6 +53,9 @@ class Request {
 
   public:
     bool body_too_large() const { return body_too_large_; }
+    // True when the body was announced but not read: too large to wait for in the
+    // handshake (over ~63 KB), or the peer sent less than it announced.
+    bool body_unread() const { return body_unread_; }
 };
 
 }  // namespace asyncpage::fcgi

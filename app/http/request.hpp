@@ -19,7 +19,7 @@ struct Request {
     std::string content_type;  // CONTENT_TYPE
     std::string remote_user;   // REMOTE_USER, empty when none
     std::size_t content_length = 0;
-    std::string body;  // not read yet: no route takes a body (see fcgi::Request)
+    std::string body;  // read when it fit the listener's peek (see fcgi::Request)
 };
 
 // application/x-www-form-urlencoded: '&'-separated, '+' is a space, %XX decoded.

@@ -15,7 +15,8 @@ void Metrics::observe_page(render::PageStatus status, double seconds) {
     latency_sum += seconds;
 }
 
-std::string Metrics::render(const pg::PoolStats& pool, int pool_size) const {
+std::string Metrics::render(const pg::PoolStats& pool, int pool_size,
+                            const JobFigures& jobs) const {
     std::string out;
     out.reserve(4096);
     auto gauge = [&](const char* name, const char* help, auto value) {
@@ -53,6 +54,29 @@ std::string Metrics::render(const pg::PoolStats& pool, int pool_size) const {
             rejected);
     counter("asyncpage_pg_connects_total", "Connection attempts to PostgreSQL.", pool.connects);
     counter("asyncpage_pg_connections_lost_total", "Pooled connections that broke.", pool.broken);
+    gauge("asyncpage_jobs_running", "Background jobs this worker is running.", jobs.running);
+    out +=
+        "# HELP asyncpage_job_waiters Long polls and event streams held open, by kind.\n"
+        "# TYPE asyncpage_job_waiters gauge\n";
+    out += fmt::format("asyncpage_job_waiters{{kind=\"wait\"}} {}\n", jobs.long_polls);
+    out += fmt::format("asyncpage_job_waiters{{kind=\"events\"}} {}\n", jobs.streams);
+    gauge("asyncpage_job_events_listening",
+          "1 while this worker's LISTEN connection for job events is up.", jobs.listening ? 1 : 0);
+    counter("asyncpage_jobs_created_total", "Jobs created through this worker.", jobs.created);
+    out +=
+        "# HELP asyncpage_jobs_total Jobs this worker claimed, and how they ended.\n"
+        "# TYPE asyncpage_jobs_total counter\n";
+    for (auto [state, n] : {std::pair{"claimed", jobs.claimed},
+                            {"succeeded", jobs.succeeded},
+                            {"failed", jobs.failed},
+                            {"cancelled", jobs.cancelled},
+                            {"requeued", jobs.requeued}}) {
+        out += fmt::format("asyncpage_jobs_total{{state=\"{}\"}} {}\n", state, n);
+    }
+    counter("asyncpage_job_progress_notices_total", "asyncpage.progress notices received.",
+            jobs.progress_notices);
+    counter("asyncpage_job_progress_writes_total",
+            "Progress updates written to the jobs table (bursts coalesced).", jobs.progress_writes);
     out +=
         "# HELP asyncpage_page_duration_seconds Time from request to answer.\n"
         "# TYPE asyncpage_page_duration_seconds histogram\n";

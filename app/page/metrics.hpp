@@ -10,6 +10,14 @@
 
 namespace asyncpage::page {
 
+// This worker's share of background jobs, gathered when /metrics is rendered.
+struct JobFigures {
+    std::uint64_t running = 0, long_polls = 0, streams = 0;
+    std::uint64_t created = 0, claimed = 0, succeeded = 0, failed = 0, cancelled = 0, requeued = 0;
+    std::uint64_t progress_notices = 0, progress_writes = 0;
+    bool listening = false;
+};
+
 struct Metrics {
     static constexpr std::array<double, 13> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                                         1,     2.5,  5,     10,   30,  60};
@@ -24,7 +32,8 @@ struct Metrics {
     double latency_sum = 0;
 
     void observe_page(render::PageStatus status, double seconds);
-    std::string render(const pg::PoolStats& pool, int pool_size) const;
+    std::string render(const pg::PoolStats& pool, int pool_size,
+                       const struct JobFigures& jobs) const;
 };
 
 }  // namespace asyncpage::page

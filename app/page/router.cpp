@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "log/log.hpp"
+#include "page/respond.hpp"
 #include "render/html.hpp"
 #include "render/json.hpp"
 #include "reports/params.hpp"
@@ -40,8 +41,16 @@ Catalog make_catalog(reports::ReportSet set) {
 }
 
 Router::Router(loop::EventLoop& loop, pg::Pool& pool, Metrics& metrics,
-               std::shared_ptr<const Catalog> catalog, const config::Config& config)
-    : loop_(loop), pool_(pool), metrics_(metrics), catalog_(std::move(catalog)), config_(config) {
+               std::shared_ptr<const Catalog> catalog, const config::Config& config,
+               JobRoutes* jobs, const jobs::Runner* runner, const jobs::Hub* hub)
+    : loop_(loop),
+      pool_(pool),
+      metrics_(metrics),
+      catalog_(std::move(catalog)),
+      config_(config),
+      jobs_(jobs),
+      runner_(runner),
+      hub_(hub) {
     // /healthz runs a real query through the pool, so "ok" means this worker can
     // get a connection and a result from PostgreSQL right now.
     auto h = std::make_shared<reports::Report>();
@@ -57,22 +66,7 @@ Router::~Router() = default;
 void Router::error(fcgi::Request& request, http::Format format, int status,
                    std::string_view message, std::string_view param,
                    std::string_view extra_headers) {
-    std::string extra(kNoStore);
-    extra += extra_headers;
-    switch (format) {
-        case http::Format::Json:
-            request.respond(status, "application/json", render::json_error(status, message, param),
-                            extra);
-            break;
-        case http::Format::Csv:
-            request.respond(status, "text/plain; charset=utf-8", std::string(message) + "\n",
-                            extra);
-            break;
-        case http::Format::Html:
-            request.respond(status, "text/html; charset=utf-8", render::html_error(status, message),
-                            extra);
-            break;
-    }
+    respond_error(request, format, status, message, param, extra_headers);
 }
 
 void Router::handle(std::unique_ptr<fcgi::Request> request) {
@@ -86,11 +80,11 @@ void Router::handle(std::unique_ptr<fcgi::Request> request) {
                           http.content_length, config_.max_body));
         return;
     }
-    if (pages_.size() >= static_cast<std::size_t>(config_.max_pending)) {
+    if (pending() >= static_cast<std::size_t>(config_.max_pending)) {
         ++metrics_.rejected;
         error(*request, format, 503,
-              fmt::format("server busy: {} pages pending in this worker; retry shortly",
-                          pages_.size()),
+              fmt::format("server busy: {} requests pending in this worker; retry shortly",
+                          pending()),
               {}, "Retry-After: 1\r\n");
         return;
     }
@@ -99,8 +93,26 @@ void Router::handle(std::unique_ptr<fcgi::Request> request) {
     if (path == "/healthz") {
         health(std::move(request));
     } else if (path == "/metrics") {
+        JobFigures jf;
+        if (jobs_) {
+            jf.long_polls = jobs_->long_polls();
+            jf.streams = jobs_->streams();
+            jf.created = jobs_->counters().created;
+        }
+        if (runner_) {
+            const auto& st = runner_->stats();
+            jf.running = runner_->running();
+            jf.claimed = st.claimed;
+            jf.succeeded = st.succeeded;
+            jf.failed = st.failed;
+            jf.cancelled = st.cancelled;
+            jf.requeued = st.requeued;
+            jf.progress_notices = st.progress_notices;
+            jf.progress_writes = st.progress_writes;
+        }
+        jf.listening = hub_ && hub_->listening();
         request->respond(200, "text/plain; version=0.0.4; charset=utf-8",
-                         metrics_.render(pool_.stats(), pool_.size()), kNoStore);
+                         metrics_.render(pool_.stats(), pool_.size(), jf), kNoStore);
     } else if (path == "/" || path == "/index.html") {
         if (!is_get(http)) {
             error(*request, format, 405, "method not allowed: use GET", {}, "Allow: GET, HEAD\r\n");
@@ -126,14 +138,24 @@ void Router::handle(std::unique_ptr<fcgi::Request> request) {
     } else if (path.rfind(kReportsPrefix, 0) == 0) {
         std::string rest = path.substr(kReportsPrefix.size());
         auto slash = rest.find('/');
-        if (slash != std::string::npos && rest.substr(slash) == "/jobs" &&
-            catalog_->reports.count(rest.substr(0, slash))) {
-            error(*request, format, 501, "background jobs are not available in this version");
+        if (slash != std::string::npos && rest.substr(slash) == "/jobs") {
+            auto it = catalog_->reports.find(rest.substr(0, slash));
+            if (it == catalog_->reports.end()) {
+                error(*request, format, 404, "no such report: " + rest.substr(0, slash));
+            } else if (!jobs_) {
+                error(*request, format, 503, "background jobs are not available in this worker");
+            } else {
+                jobs_->create(std::move(request), it->second, std::move(query), format);
+            }
             return;
         }
         report_page(std::move(request), rest, std::move(query), format);
     } else if (path.rfind("/jobs/", 0) == 0) {
-        error(*request, format, 404, "no such job");
+        if (!jobs_) {
+            error(*request, format, 503, "background jobs are not available in this worker");
+            return;
+        }
+        jobs_->handle(std::move(request), path.substr(6), std::move(query), format);
     } else {
         error(*request, format, 404, "not found: " + path);
     }
@@ -159,6 +181,20 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
         return;
     }
     const auto& report = it->second;
+    if (report->job) {
+        // Job reports only run in the background (DESIGN §4): the page is the form,
+        // which posts to /reports/NAME/jobs.
+        if (format == http::Format::Html) {
+            request->respond(200, "text/html; charset=utf-8",
+                             render::html_report(*report, fields, nullptr, nullptr, false),
+                             kNoStore);
+        } else {
+            error(*request, format, 400,
+                  "report " + name + " runs as a background job: POST /reports/" + name +
+                      "/jobs to start it");
+        }
+        return;
+    }
     Output output = format == http::Format::Json  ? Output::Json
                     : format == http::Format::Csv ? Output::Csv
                                                   : Output::Html;

@@ -10,6 +10,8 @@
 
 #include "config/config.hpp"
 #include "fcgi/request.hpp"
+#include "jobs/runner.hpp"
+#include "page/job_routes.hpp"
 #include "page/metrics.hpp"
 #include "page/pending_page.hpp"
 #include "reports/report.hpp"
@@ -25,12 +27,15 @@ Catalog make_catalog(reports::ReportSet set);
 
 class Router {
   public:
+    // `jobs` and `runner` may be null (then job URLs answer 503).
     Router(loop::EventLoop& loop, pg::Pool& pool, Metrics& metrics,
-           std::shared_ptr<const Catalog> catalog, const config::Config& config);
+           std::shared_ptr<const Catalog> catalog, const config::Config& config,
+           JobRoutes* jobs = nullptr, const jobs::Runner* runner = nullptr,
+           const jobs::Hub* hub = nullptr);
     ~Router();
 
     void handle(std::unique_ptr<fcgi::Request> request);
-    std::size_t pending() const { return pages_.size(); }
+    std::size_t pending() const { return pages_.size() + (jobs_ ? jobs_->pending() : 0); }
 
   private:
     void report_page(std::unique_ptr<fcgi::Request> request, const std::string& name,
@@ -48,6 +53,9 @@ class Router {
     const config::Config& config_;
     std::shared_ptr<const reports::Report> health_report_;
     std::unordered_map<PendingPage*, std::unique_ptr<PendingPage>> pages_;
+    JobRoutes* jobs_;
+    const jobs::Runner* runner_;
+    const jobs::Hub* hub_;
 };
 
 }  // namespace asyncpage::page

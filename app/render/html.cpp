@@ -146,19 +146,11 @@ void append_seconds(std::string& out, std::chrono::milliseconds d) {
 }
 
 void page_start(std::string& out, std::string_view title) {
-    out +=
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
-    esc(out, title);
-    out += "</title>\n";
-    out += kStyle;
-    out += "</head>\n<body>\n<header><a href=\"/\">Reports</a></header>\n<main>\n";
+    append_page_start(out, title);
 }
 
 void page_end(std::string& out, bool script) {
-    out += "</main>\n";
-    if (script) out += kScript;
-    out += "</body>\n</html>\n";
+    append_page_end(out, script ? kScript : std::string_view{});
 }
 
 std::string_view title_of(const Report& r) {
@@ -384,29 +376,38 @@ void append_table(std::string& out, const Table& t) {
     out += "</p>\n";
 }
 
-void append_csv_link(std::string& out, const Report& report, const SectionResult& s,
-                     const http::Fields& given) {
-    std::string url = "/reports/";
-    append_url(url, report.name);
-    url += "?format=csv&section=";
-    append_url(url, s.name);
-    // The params as given, so the export repeats this page's query; other fields
-    // (run, trace, format) are not the export's business.
+// A report page's CSV links: /reports/NAME?format=csv&section=S, then the params as
+// given, so the export repeats this page's query; other fields (run, trace, format)
+// are not the export's business.
+ResultOptions report_result_options(const Report& report, const http::Fields& given) {
+    ResultOptions o;
+    o.csv_prefix = "/reports/";
+    append_url(o.csv_prefix, report.name);
+    o.csv_prefix += "?format=csv&section=";
     for (const auto& p : report.params) {
         if (const std::string* v = http::find_field(given, p.name)) {
-            url += '&';
-            append_url(url, p.name);
-            url += '=';
-            append_url(url, *v);
+            o.csv_suffix += '&';
+            append_url(o.csv_suffix, p.name);
+            o.csv_suffix += '=';
+            append_url(o.csv_suffix, *v);
         }
     }
+    o.timeout_limit = "the report's ";
+    append_seconds(o.timeout_limit, report.timeout);
+    o.timeout_limit += " s timeout";
+    return o;
+}
+
+void append_csv_link(std::string& out, const SectionResult& s, const ResultOptions& o) {
+    std::string url = o.csv_prefix;
+    append_url(url, s.name);
+    url += o.csv_suffix;
     out += " <a class=\"csv\" href=\"";
     esc(out, url);  // the & separators
     out += "\" download>CSV</a>";
 }
 
-void append_section(std::string& out, const Report& report, const SectionResult& s,
-                    const http::Fields& given) {
+void append_section(std::string& out, const SectionResult& s, const ResultOptions& o) {
     out += "<section>\n<h2>";
     esc(out, s.name);
     out += " <span class=\"badge ";
@@ -418,7 +419,7 @@ void append_section(std::string& out, const Report& report, const SectionResult&
         out += " <span class=\"meta\">";
         append_ms(out, s.elapsed_ms);
         out += " ms</span>";
-        append_csv_link(out, report, s, given);
+        append_csv_link(out, s, o);
     }
     out += "</h2>\n";
     switch (s.status) {
@@ -426,10 +427,10 @@ void append_section(std::string& out, const Report& report, const SectionResult&
             append_table(out, s.table);
             break;
         case SectionStatus::Timeout:
-            out += "<p class=\"notice warn\">Did not finish within the report&#39;s ";
-            append_seconds(out, report.timeout);
+            out += "<p class=\"notice warn\">Did not finish within ";
+            esc(out, o.timeout_limit);
             // The page's own message says the same for JSON clients: not repeated.
-            out += " s timeout &mdash; cancelled.</p>\n";
+            out += " &mdash; cancelled.</p>\n";
             break;
         case SectionStatus::Error:
             out += "<p class=\"notice error\">PostgreSQL error";
@@ -454,7 +455,7 @@ void append_section(std::string& out, const Report& report, const SectionResult&
     out += "</section>\n";
 }
 
-void append_page_status(std::string& out, const Report& report, const PageResult& page) {
+void append_page_status(std::string& out, const PageResult& page, const ResultOptions& o) {
     switch (page.status) {
         case PageStatus::Ok:
             break;
@@ -477,18 +478,16 @@ void append_page_status(std::string& out, const Report& report, const PageResult
             out += "<p class=\"notice error\" role=\"alert\">Every section failed.</p>\n";
             break;
         case PageStatus::Timeout:
-            out +=
-                "<p class=\"notice error\" role=\"alert\">No section finished within the "
-                "report&#39;s ";
-            append_seconds(out, report.timeout);
-            out += " s timeout.</p>\n";
+            out += "<p class=\"notice error\" role=\"alert\">No section finished within ";
+            esc(out, o.timeout_limit);
+            out += ".</p>\n";
             break;
         case PageStatus::Unavailable:
             out +=
                 "<p class=\"notice error\" role=\"alert\">The database is unavailable: no "
-                "connection could be had within the report&#39;s ";
-            append_seconds(out, report.timeout);
-            out += " s timeout.</p>\n";
+                "connection could be had within ";
+            esc(out, o.timeout_limit);
+            out += ".</p>\n";
             break;
     }
     out += "<p class=\"meta\" id=\"page-status\">Status ";
@@ -557,6 +556,32 @@ void append_escaped_html(std::string& out, std::string_view text) {
         run = i + 1;
     }
     out.append(text.data() + run, text.size() - run);
+}
+
+void append_page_start(std::string& out, std::string_view title, std::string_view head_extra,
+                       std::string_view main_attrs) {
+    out +=
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+    esc(out, title);
+    out += "</title>\n";
+    out += kStyle;
+    out += head_extra;
+    out += "</head>\n<body>\n<header><a href=\"/\">Reports</a></header>\n<main";
+    out += main_attrs;
+    out += ">\n";
+}
+
+void append_page_end(std::string& out, std::string_view script) {
+    out += "</main>\n";
+    out += script;
+    out += "</body>\n</html>\n";
+}
+
+void append_result(std::string& out, const PageResult& result, const ResultOptions& options) {
+    append_page_status(out, result, options);
+    for (const auto& s : result.sections)
+        append_section(out, s, options);
 }
 
 std::string escape_html(std::string_view text) {
@@ -633,9 +658,7 @@ std::string html_report(const reports::Report& report, const http::Fields& given
     }
     append_form(out, report, given, error, trace);
     if (result) {
-        append_page_status(out, report, *result);
-        for (const auto& s : result->sections)
-            append_section(out, report, s, given);
+        append_result(out, *result, report_result_options(report, given));
         if (trace) append_timeline(out, *result);
     }
     page_end(out, true);

@@ -40,4 +40,32 @@ std::string html_report(const reports::Report& report, const http::Fields& given
 // A small complete page for errors (404, 405, 413, 503, ...).
 std::string html_error(int status, std::string_view message);
 
+// ---- building blocks for other pages of the same look (render/job_html.cpp) -----
+
+// "<!DOCTYPE html>" through the opening <main> tag: the escaped title, the shared CSS,
+// then `head_extra` (trusted static markup: more CSS, a <noscript> refresh; never
+// data). `main_attrs` goes inside the <main> tag verbatim, so the caller escapes any
+// value in it: ` id="job" data-job="..."`.
+void append_page_start(std::string& out, std::string_view title, std::string_view head_extra = {},
+                       std::string_view main_attrs = {});
+// "</main>" through "</html>", with `script` (trusted static markup) before </body>.
+void append_page_end(std::string& out, std::string_view script = {});
+
+// What differs between the places a result is shown: where its CSV links point and
+// how its time limit is named.
+struct ResultOptions {
+    // The CSV href is csv_prefix + the percent-encoded section name + csv_suffix; both
+    // percent-encoded already (append_result HTML-escapes the whole href), e.g.
+    // "/reports/NAME?format=csv&section=" and "&region=north", or
+    // "/jobs/ID/result?format=csv&section=" and "".
+    std::string csv_prefix;
+    std::string csv_suffix;
+    // Plain text for the timeout notices: "the report's 3 s timeout".
+    std::string timeout_limit;
+};
+// A result as html_report shows it under its form: the page's status notice and line,
+// then one <section> per section with its status badge, its table (NULL cells empty
+// <td class="null">) or notice, and for ok sections the CSV link.
+void append_result(std::string& out, const PageResult& result, const ResultOptions& options);
+
 }  // namespace asyncpage::render

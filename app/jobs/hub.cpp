@@ -1,0 +1,110 @@
+// Hub: one LISTEN connection per worker and the job watchers it wakes.
+#include "jobs/hub.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace asyncpage::jobs {
+
+Hub::Hub(loop::EventLoop& loop, std::string dsn) : loop_(loop), dsn_(std::move(dsn)) {}
+
+Hub::~Hub() {
+    loop_.cancel_timer(retry_timer_);
+    if (conn_) conn_->close("worker exiting");
+}
+
+void Hub::start() {
+    connect();
+}
+
+void Hub::connect() {
+    retry_timer_ = 0;
+    conn_ = std::make_unique<pg::PgConnection>(loop_, *this, next_conn_id_++);
+    const char* keys[] = {"dbname", "fallback_application_name", nullptr};
+    const char* values[] = {dsn_.c_str(), "asyncpage", nullptr};
+    conn_->on_notify = [this](const PGnotify& n) {
+        if (n.extra) deliver(n.extra);
+    };
+    conn_->connect(keys, values, Millis(5000));
+}
+
+void Hub::on_connected(pg::PgConnection& conn) {
+    conn.assign();
+    std::string sql = std::string("LISTEN ") + kChannel;
+    if (!conn.send(sql, 0, nullptr, nullptr, false, this)) return;  // on_broken follows
+}
+
+void Hub::on_result(pg::PgConnection&, render::PgResultPtr result) {
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+        listen_failed_ = true;
+        spdlog::error("job events: LISTEN failed: {}", PQresultErrorMessage(result.get()));
+    }
+}
+
+void Hub::on_query_end(pg::PgConnection& conn) {
+    conn.make_idle();  // idle: the socket stays watched, notifications arrive
+    if (listen_failed_) {
+        listen_failed_ = false;
+        conn.close("LISTEN failed");
+        on_broken(conn, "LISTEN failed", pg::PgConnState::Idle);
+        return;
+    }
+    listening_ = true;
+    failures_ = 0;
+    bool resync = ever_listened_;
+    ever_listened_ = true;
+    spdlog::debug("job events: listening on {}", kChannel);
+    if (resync && on_resync) on_resync();
+}
+
+void Hub::on_connection_lost(pg::PgConnection&, const std::string&) {}
+
+void Hub::on_broken(pg::PgConnection&, const std::string& why, pg::PgConnState) {
+    if (retry_timer_) return;
+    if (listening_ || failures_ == 0) spdlog::warn("job events: LISTEN connection lost: {}", why);
+    listening_ = false;
+    ++failures_;
+    // The connection object may be on the stack of this call: free it later.
+    auto* dead = conn_.release();
+    loop_.defer([dead] { delete dead; });
+    Millis delay(std::min(5000, 100 * (1 << std::min(failures_, 6))));
+    retry_timer_ = loop_.add_timer(delay, [this] { connect(); });
+}
+
+void Hub::add(Watcher* w) {
+    watchers_[w->job_id()].push_back(w);
+    ++count_;
+}
+
+void Hub::remove(Watcher* w) {
+    auto it = watchers_.find(w->job_id());
+    if (it == watchers_.end()) return;
+    auto& list = it->second;
+    auto pos = std::find(list.begin(), list.end(), w);
+    if (pos == list.end()) return;
+    list.erase(pos);
+    --count_;
+    if (list.empty()) watchers_.erase(it);
+}
+
+void Hub::deliver(const std::string& json) {
+    auto event = parse_job_event(json);
+    if (!event) {
+        spdlog::warn("job events: ignoring a notification that is not a job: {:.200}", json);
+        return;
+    }
+    if (on_any) on_any(*event, json);
+    auto it = watchers_.find(event->id);
+    if (it == watchers_.end()) return;
+    // Most watchers leave when woken (a long poll answers): detach the list, wake
+    // each once, and put back those that keep watching (event streams).
+    std::vector<Watcher*> woken = std::move(it->second);
+    watchers_.erase(it);
+    count_ -= woken.size();
+    for (Watcher* w : woken) {
+        if (w->on_job_change(*event, json)) add(w);
+    }
+}
+
+}  // namespace asyncpage::jobs

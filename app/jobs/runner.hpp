@@ -1,0 +1,81 @@
+#pragma once
+// The job runner of one worker: claims queued jobs (FOR UPDATE SKIP LOCKED) up to
+// job_slots at a time, woken by the hub's notifications and by a periodic sweep;
+// runs each job's sections on its own pool without blocking the loop; records
+// progress notices on the job (coalescing bursts); stores every section's result
+// and the final state. The sweep also keeps the heartbeat of its running jobs,
+// fails jobs whose worker stopped beating (any worker's), and deletes jobs older
+// than job_retention.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "jobs/hub.hpp"
+#include "pg/statements.hpp"
+#include "reports/report.hpp"
+
+namespace asyncpage::jobs {
+
+using ReportMap = std::map<std::string, std::shared_ptr<const reports::Report>>;
+
+struct RunnerOptions {
+    int slots = 4;
+    Millis job_timeout{3600 * 1000};
+    Millis retention{24 * 3600 * 1000};
+    Millis heartbeat{3000};     // how often running jobs are marked alive
+    Millis stale_after{12000};  // no heartbeat for this long: the job's runner is gone
+};
+
+struct JobStats {
+    std::uint64_t claimed = 0, succeeded = 0, failed = 0, cancelled = 0, requeued = 0;
+    std::uint64_t progress_notices = 0, progress_writes = 0;
+};
+
+class Runner {
+  public:
+    Runner(loop::EventLoop& loop, pg::Pool& run_pool, pg::Statements& meta,
+           const ReportMap& reports, RunnerOptions options);
+    ~Runner();
+
+    void start();
+    void on_event(const JobEvent& event);  // from the hub: new jobs, cancels
+    // Graceful stop: no more claims; running jobs are cancelled and put back in the
+    // queue for another worker (or the next start). `done` runs once that is stored.
+    void drain(std::function<void()> done);
+    std::size_t running() const { return runs_.size(); }
+    const JobStats& stats() const { return stats_; }
+    const std::string& runner_id() const { return runner_id_; }
+
+    class Run;
+
+  private:
+    friend class Run;
+    void claim();
+    void sweep();
+    void purge();
+    void started(const pg::Outcome& outcome);
+    void run_ended(Run* run);
+    void check_drained();
+
+    loop::EventLoop& loop_;
+    pg::Pool& run_pool_;
+    pg::Statements& meta_;
+    const ReportMap& reports_;
+    RunnerOptions options_;
+    std::string runner_id_;
+    std::string report_names_json_;
+    std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
+    JobStats stats_;
+    bool claiming_ = false;
+    bool claim_again_ = false;
+    bool draining_ = false;
+    bool schema_warned_ = false;
+    int requeues_in_flight_ = 0;
+    std::function<void()> drained_;
+    loop::TimerId sweep_timer_ = 0;
+    loop::TimerId purge_timer_ = 0;
+};
+
+}  // namespace asyncpage::jobs

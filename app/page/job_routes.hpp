@@ -1,0 +1,90 @@
+#pragma once
+// The HTTP side of background jobs (DESIGN §3-§4): creating a job, the wait
+// screen and job JSON, long polls and event streams (held in the loop as hub
+// watchers, at no thread cost), results, and cancelling. Job state is read from
+// and written to PostgreSQL through short statements, so any worker answers for
+// any job.
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "config/config.hpp"
+#include "fcgi/request.hpp"
+#include "jobs/hub.hpp"
+#include "pg/statements.hpp"
+#include "reports/report.hpp"
+
+namespace asyncpage::page {
+
+struct JobCounters {
+    std::uint64_t created = 0, cancel_requests = 0;
+};
+
+class JobRoutes {
+  public:
+    using FindReport =
+        std::function<std::shared_ptr<const reports::Report>(const std::string& name)>;
+    JobRoutes(loop::EventLoop& loop, pg::Statements& meta, jobs::Hub& hub, FindReport find);
+    ~JobRoutes();
+
+    // POST /reports/NAME/jobs
+    void create(std::unique_ptr<fcgi::Request> request,
+                std::shared_ptr<const reports::Report> report, http::Fields query,
+                http::Format format);
+    // /jobs/REST (REST is "ID", "ID/wait", ...).
+    void handle(std::unique_ptr<fcgi::Request> request, const std::string& rest, http::Fields query,
+                http::Format format);
+
+    // Requests accepted and not yet answered (statements in flight, long polls,
+    // event streams): counted in max_pending and waited for by a draining worker.
+    std::size_t pending() const { return in_flight_ + watchers_.size(); }
+    std::size_t long_polls() const;
+    std::size_t streams() const;
+    const JobCounters& counters() const { return counters_; }
+    // Drain: long polls are answered now with the state they know, event streams
+    // end (browsers reconnect to another worker).
+    void drain();
+    // The hub reconnected: re-read every watched job, since notifications were lost.
+    void resync();
+
+    class Held;
+    class Watch;
+
+  private:
+    friend class Held;
+    friend class Watch;
+    using HeldPtr = std::shared_ptr<Held>;
+    HeldPtr hold(std::unique_ptr<fcgi::Request> request, http::Format format);
+    // Reads the job visible to the request's user; `found` gets the job JSON and the
+    // params JSON, or 404 was already answered.
+    void read_job(const HeldPtr& held, const std::string& id,
+                  std::function<void(const std::string& json, const std::string& params)> found,
+                  std::function<void()> answered = {});
+    void show(const HeldPtr& held, const std::string& id);
+    void wait(const HeldPtr& held, const std::string& id, const http::Fields& query);
+    void events(const HeldPtr& held, const std::string& id);
+    void result(const HeldPtr& held, const std::string& id, const http::Fields& query);
+    void cancel(const HeldPtr& held, const std::string& id);
+    void load_result(const HeldPtr& held, const std::string& id,
+                     std::function<void(struct LoadedResult&)> done);
+    void fail(const HeldPtr& held, int status, std::string_view message,
+              std::string_view extra = {});
+    void db_error(const HeldPtr& held, const pg::Outcome& o, const char* what);
+    void end_watch(Watch* w);
+    void heartbeat();
+
+    loop::EventLoop& loop_;
+    pg::Statements& meta_;
+    jobs::Hub& hub_;
+    FindReport find_;
+    std::size_t in_flight_ = 0;
+    std::unordered_set<Watch*> watchers_;
+    std::vector<Watch*> dead_;  // ended, deleted after this loop pass
+    loop::TimerId heartbeat_timer_ = 0;
+    JobCounters counters_;
+    bool draining_ = false;
+};
+
+}  // namespace asyncpage::page
