@@ -92,7 +92,7 @@ int run_worker(const config::Config& config, int listen_fd,
         runner.on_event(jobs::JobEvent{"", "queued", 0});  // claim what was queued meanwhile
     };
     hub.start();
-    if (config.job_slots > 0) runner.start();
+    runner.start();  // with job_slots = 0 it only sweeps (reaps and purges)
 
     page::Router router(loop, pool, metrics, catalog, config, &job_routes, &runner, &hub);
     fcgi::Listener listener(

@@ -5,6 +5,13 @@
 #include <pqxx/pqxx>
 
 #include "support/env.hpp"
+#include "support/server.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
 
 namespace support {
 
@@ -93,6 +100,43 @@ void prepare_test_schema() {
         " id bigserial PRIMARY KEY, qty int, since date, mode text, label text,"
         " at timestamptz DEFAULT now())");
     tx.commit();
+}
+
+void run_migrate(const std::string& dsn) {
+    TempDir dir("asyncpage-migrate");
+    write_file(dir / "migrate.toml", "dsn = " + toml_string(dsn) + "\n");
+    std::string cmd =
+        "'" + server_binary() + "' migrate --config '" + (dir / "migrate.toml").string() + "' 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) throw std::runtime_error("popen asyncpage migrate failed");
+    std::string out;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p))
+        out += buf;
+    int status = ::pclose(p);
+    if (status != 0) throw std::runtime_error("asyncpage migrate failed (" + dsn + "):\n" + out);
+}
+
+JobsDb::JobsDb() {
+    static std::once_flag main_db;
+    std::call_once(main_db, [] { run_migrate(test_dsn()); });
+    static std::atomic<int> counter{0};
+    name_ = "asyncpage_jobs_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    Pg pg;
+    pg.exec("DROP DATABASE IF EXISTS " + name_);
+    pg.exec("CREATE DATABASE " + name_);
+    // Later keywords win in a libpq connection string.
+    dsn_ = test_dsn() + " dbname=" + name_;
+    run_migrate(dsn_);
+}
+
+JobsDb::~JobsDb() {
+    try {
+        Pg pg;
+        pg.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "dropping %s: %s\n", name_.c_str(), e.what());
+    }
 }
 
 }  // namespace support

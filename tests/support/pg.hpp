@@ -39,4 +39,25 @@ class Pg {
 // Creates the tables tests/reports use (idempotent; safe when suites run in parallel).
 void prepare_test_schema();
 
+// `asyncpage migrate` against `dsn` (as jobs_dsn); throws with its output on failure.
+void run_migrate(const std::string& dsn);
+
+// A database of its own for asyncpage's job tables (jobs_dsn), migrated, dropped
+// at the end: the servers of different tests (and suites running in parallel)
+// never claim each other's jobs. The test database itself is migrated once too,
+// since report SQL calls asyncpage.progress there (dsn).
+class JobsDb {
+  public:
+    JobsDb();
+    ~JobsDb();
+    JobsDb(const JobsDb&) = delete;
+    JobsDb& operator=(const JobsDb&) = delete;
+    const std::string& dsn() const { return dsn_; }
+    const std::string& name() const { return name_; }
+
+  private:
+    std::string name_;
+    std::string dsn_;
+};
+
 }  // namespace support

@@ -95,6 +95,11 @@ void Server::start(std::chrono::milliseconds ready_timeout) {
     };
     for (const auto& [k, v] : options_.config)
         keys[k] = v;
+    if (!keys.count("jobs_dsn")) {
+        jobs_db_ = std::make_unique<JobsDb>();
+        jobs_dsn_ = jobs_db_->dsn();
+        keys["jobs_dsn"] = toml_string(jobs_dsn_);
+    }
     std::string toml = "# written by tests/support/server.cpp\n";
     for (const auto& [k, v] : keys)
         toml += k + " = " + v + "\n";

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "support/env.hpp"
+#include "support/pg.hpp"
 
 namespace support {
 
@@ -30,6 +32,7 @@ struct ServerOptions {
     // Extra environment for the server (ASYNCPAGE_* variables of the test process are
     // not passed on: the config file alone decides).
     std::map<std::string, std::string> env;
+    // Without "jobs_dsn" in `config`, the server gets a JobsDb of its own.
 };
 
 class Server {
@@ -45,6 +48,8 @@ class Server {
     std::filesystem::path log_path() const { return dir_ / "server.log"; }
     std::string log_tail(int lines = 60) const { return tail_file(log_path(), lines); }
     const ServerOptions& options() const { return options_; }
+    // The server's jobs_dsn (its own JobsDb unless the options named one).
+    const std::string& jobs_dsn() const { return jobs_dsn_; }
 
     // Children of the supervisor now (sorted).
     std::vector<pid_t> worker_pids() const;
@@ -69,6 +74,8 @@ class Server {
     void kill_everything();
 
     ServerOptions options_;
+    std::unique_ptr<JobsDb> jobs_db_;
+    std::string jobs_dsn_;
     TempDir dir_{"asyncpage-server"};
     std::filesystem::path socket_;
     pid_t pid_ = -1;
