@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace asyncpage::jobs {
 
@@ -102,8 +103,16 @@ void Hub::deliver(const std::string& json) {
     std::vector<Watcher*> woken = std::move(it->second);
     watchers_.erase(it);
     count_ -= woken.size();
+    auto start = std::chrono::steady_clock::now();
     for (Watcher* w : woken) {
         if (w->on_job_change(*event, json)) add(w);
+    }
+    if (woken.size() >= 1000) {  // worth a line: the fan-out cost of a busy job
+        spdlog::info(
+            "job {} version {}: woke {} watchers in {:.1f} ms", event->id, event->version,
+            woken.size(),
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
     }
 }
 

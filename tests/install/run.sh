@@ -191,7 +191,9 @@ load_demo_db() {
     psql "$ASYNCPAGE_TEST_DSN dbname=postgres" -qX -v ON_ERROR_STOP=1 \
         -c "DROP DATABASE IF EXISTS $TEST_DB" -c "CREATE DATABASE $TEST_DB" >/dev/null
     DB_CREATED=1
-    psql "$ASYNCPAGE_TEST_DSN dbname=$TEST_DB" -qX -v ON_ERROR_STOP=1 -f "$REPO_ROOT/sql/demo.sql" >/dev/null
+    psql "$ASYNCPAGE_TEST_DSN dbname=$TEST_DB" -qX -v ON_ERROR_STOP=1 -f "$REPO_ROOT/sql/demo.sql" >/dev/null &&
+        psql "$ASYNCPAGE_TEST_DSN dbname=$TEST_DB" -qX -v ON_ERROR_STOP=1 \
+            -f "$REPO_ROOT/sql/demo_functions.sql" >/dev/null
 }
 
 start_asyncpage() {
@@ -203,6 +205,8 @@ start_asyncpage() {
     set_key "$conf" access_log "$TMP/live/log/access.log"
     set_key "$conf" error_log "$TMP/live/log/error.log"
     mkdir -p "$TMP/live/log"
+    "$ROOT/usr/local/bin/asyncpage" migrate --config "$conf" >"$TMP/live/migrate.out" 2>&1 ||
+        { cat "$TMP/live/migrate.out"; return 1; }
     "$ROOT/usr/local/bin/asyncpage" serve --config "$conf" >"$TMP/live/serve.out" 2>&1 &
     SERVE_PID=$!
     for ((i = 0; i < 150; i++)); do
@@ -293,6 +297,23 @@ test_live() {
     check "GET /reports/dashboard?format=json: 200 (got $status)" [ "$status" == 200 ]
     check "dashboard JSON has \"status\":\"ok\"" contains "$body" '"status":"ok"'
     check "access log written to the configured file" test -s "$TMP/live/log/access.log"
+
+    # A background job through the installed site: create, follow, result.
+    local id="" state="" i
+    status="$(curl -sS -o "$body" -w '%{http_code}' --max-time 10 -X POST \
+        -H 'Accept: application/json' --data 'step=0' "$base/reports/rollup/jobs" || true)"
+    check "POST /reports/rollup/jobs: 202 (got $status)" [ "$status" == 202 ]
+    id="$(sed -n 's/.*"id" *: *"\([0-9a-f-]*\)".*/\1/p' "$body")"
+    for ((i = 0; i < 60 && -n "$id"; i++)); do
+        get "$base/jobs/$id/wait?timeout=5&since=0" "$body" >/dev/null
+        state="$(sed -n 's/.*"state" *: *"\([a-z]*\)".*/\1/p' "$body")"
+        [[ "$state" == succeeded || "$state" == failed || "$state" == cancelled ]] && break
+        sleep 0.5
+    done
+    check "the rollup job succeeds (state $state)" [ "$state" == succeeded ]
+    status="$(get "$base/jobs/$id/result?format=csv" "$body")"
+    check "GET /jobs/ID/result?format=csv: 200 (got $status)" [ "$status" == 200 ]
+    check "the job's CSV has its header" contains "$body" "month,orders,revenue"
 
     nginx -p "$TMP/nginx" -c "$NGINX_CONF" -e "$TMP/nginx/error.log" -s stop || true
     NGINX_CONF=""
