@@ -133,8 +133,10 @@ class JobRoutes::Watch final : public jobs::Watcher {
     void start(Millis timeout) {
         routes_.hub_.add(this);
         auto& req = *held_->request;
-        // nginx closes the connection when the browser leaves (FACTS.md).
-        routes_.loop_.watch(req.fd(), POLLRDHUP, [this](short) { end(); });
+        // nginx closes the connection when the browser leaves (FACTS.md). The fd
+        // is kept: once answered, the request no longer knows it.
+        fd_ = req.fd();
+        routes_.loop_.watch(fd_, POLLRDHUP, [this](short) { end(); });
         if (kind_ == Kind::LongPoll) {
             timer_ = routes_.loop_.add_timer(timeout, [this] {
                 timer_ = 0;
@@ -197,7 +199,8 @@ class JobRoutes::Watch final : public jobs::Watcher {
         if (ended_) return;
         ended_ = true;
         routes_.hub_.remove(this);
-        routes_.loop_.unwatch(held_->request->fd());
+        if (fd_ >= 0) routes_.loop_.unwatch(fd_);
+        fd_ = -1;
         routes_.loop_.cancel_timer(timer_);
         timer_ = 0;
         held_->request->finish();
@@ -243,6 +246,7 @@ class JobRoutes::Watch final : public jobs::Watcher {
     Kind kind_;
     std::int64_t since_;
     loop::TimerId timer_ = 0;
+    int fd_ = -1;
     std::string last_json_;
     std::string last_state_;
     std::int64_t last_version_ = 0;
