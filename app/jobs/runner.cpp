@@ -128,16 +128,7 @@ class Runner::Run final : public run::TaskHost {
         values_ = std::get<reports::BoundValues>(std::move(validated));
         for (auto& v : values_)
             value_ptrs_.push_back(v ? v->c_str() : nullptr);
-        if (report_->parallel) {
-            for (std::size_t i = 0; i < sections.size(); ++i)
-                tasks_.push_back(
-                    std::make_unique<run::SectionTask>(*this, std::vector<std::size_t>{i}));
-        } else {
-            std::vector<std::size_t> all(sections.size());
-            for (std::size_t i = 0; i < all.size(); ++i)
-                all[i] = i;
-            tasks_.push_back(std::make_unique<run::SectionTask>(*this, std::move(all)));
-        }
+        tasks_ = run::make_tasks(*this, *report_);
         tasks_running_ = tasks_.size();
         deadline_ = runner_.loop_.add_timer(runner_.options_.job_timeout, [this] {
             deadline_ = 0;

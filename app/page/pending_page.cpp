@@ -59,16 +59,8 @@ void PendingPage::start() {
         tasks_.push_back(
             std::make_unique<run::SectionTask>(*this, std::vector<std::size_t>{csv_section_}));
         // Only the exported section runs; the others are not part of a CSV answer.
-    } else if (report_->parallel) {
-        for (std::size_t i = 0; i < sections.size(); ++i) {
-            tasks_.push_back(
-                std::make_unique<run::SectionTask>(*this, std::vector<std::size_t>{i}));
-        }
     } else {
-        std::vector<std::size_t> all(sections.size());
-        for (std::size_t i = 0; i < all.size(); ++i)
-            all[i] = i;
-        tasks_.push_back(std::make_unique<run::SectionTask>(*this, std::move(all)));
+        tasks_ = run::make_tasks(*this, *report_);
     }
     tasks_running_ = tasks_.size();
 

@@ -181,11 +181,7 @@ std::string_view bool_choice(std::string_view v) {
 }
 
 void attr(std::string& out, std::string_view name, std::string_view value) {
-    out += ' ';
-    out += name;
-    out += "=\"";
-    esc(out, value);
-    out += '"';
+    append_attr(out, name, value);
 }
 
 void append_option(std::string& out, std::string_view value, std::string_view label,
@@ -582,6 +578,14 @@ void append_result(std::string& out, const PageResult& result, const ResultOptio
     append_page_status(out, result, options);
     for (const auto& s : result.sections)
         append_section(out, s, options);
+}
+
+void append_attr(std::string& out, std::string_view name, std::string_view value) {
+    out += ' ';
+    out += name;
+    out += "=\"";
+    append_escaped_html(out, value);
+    out += '"';
 }
 
 std::string escape_html(std::string_view text) {

@@ -15,6 +15,8 @@ namespace asyncpage::render {
 
 void append_escaped_html(std::string& out, std::string_view text);  // & < > " '
 std::string escape_html(std::string_view text);
+// ` name="value"` with the value escaped.
+void append_attr(std::string& out, std::string_view name, std::string_view value);
 
 // GET /: every report with its title, description and a link to /reports/NAME.
 // `broken` lists report files that failed to load ("FILE:LINE: message").

@@ -312,11 +312,7 @@ void esc(std::string& out, std::string_view text) {
 }
 
 void attr(std::string& out, std::string_view name, std::string_view value) {
-    out += ' ';
-    out += name;
-    out += "=\"";
-    esc(out, value);
-    out += '"';
+    append_attr(out, name, value);
 }
 
 std::string_view title_of(const Report* report, const JobView& job) {

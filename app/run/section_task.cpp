@@ -162,4 +162,20 @@ void SectionTask::done() {
     host_.on_task_done();
 }
 
+std::vector<std::unique_ptr<SectionTask>> make_tasks(TaskHost& host,
+                                                     const reports::Report& report) {
+    std::vector<std::unique_ptr<SectionTask>> tasks;
+    std::size_t n = report.sections.size();
+    if (report.parallel) {
+        for (std::size_t i = 0; i < n; ++i)
+            tasks.push_back(std::make_unique<SectionTask>(host, std::vector<std::size_t>{i}));
+    } else {
+        std::vector<std::size_t> all(n);
+        for (std::size_t i = 0; i < n; ++i)
+            all[i] = i;
+        tasks.push_back(std::make_unique<SectionTask>(host, std::move(all)));
+    }
+    return tasks;
+}
+
 }  // namespace asyncpage::run

@@ -5,6 +5,7 @@
 // a request, or a background job.
 #include <libpq-fe.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,5 +79,9 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     bool error_seen_ = false;
     bool finished_ = false;
 };
+
+// The tasks of a whole report: one per section when it is parallel, else one
+// task running every section in file order on one connection.
+std::vector<std::unique_ptr<SectionTask>> make_tasks(TaskHost& host, const reports::Report& report);
 
 }  // namespace asyncpage::run

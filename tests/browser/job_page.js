@@ -6,13 +6,9 @@
 // Usage: node job_page.js BASE_URL   (run by tests/e2e/browser_test.cpp)
 'use strict';
 const assert = require('node:assert/strict');
-const { chromium } = require('playwright-core');
+const { baseUrl, runChecks } = require('./browser');
 
-const base = process.argv[2];
-if (!base) {
-  console.error('usage: node job_page.js BASE_URL');
-  process.exit(2);
-}
+const base = baseUrl();
 
 const jobUrl = /\/jobs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const finalStates = ['succeeded', 'failed', 'cancelled'];
@@ -187,21 +183,4 @@ async function withoutJavaScript(browser) {
   await context.close();
 }
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    await liveProgressAndResult(browser);
-    await cancelButton(browser);
-    await withoutJavaScript(browser);
-    console.log('job page checks passed');
-  } finally {
-    await browser.close();
-  }
-})().catch((e) => {
-  console.error(e.stack || String(e));
-  process.exit(1);
-});
+runChecks([liveProgressAndResult, cancelButton, withoutJavaScript], 'job page checks passed');

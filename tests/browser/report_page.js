@@ -4,13 +4,9 @@
 // Usage: node report_page.js BASE_URL   (run by tests/e2e/browser_test.cpp)
 'use strict';
 const assert = require('node:assert/strict');
-const { chromium } = require('playwright-core');
+const { baseUrl, runChecks } = require('./browser');
 
-const base = process.argv[2];
-if (!base) {
-  console.error('usage: node report_page.js BASE_URL');
-  process.exit(2);
-}
+const base = baseUrl();
 
 async function waitIndicator(browser) {
   // deadline_partial takes 1 s: long enough to look at the page while it runs.
@@ -71,21 +67,4 @@ async function markupNeverRuns(browser) {
   await page.close();
 }
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    await waitIndicator(browser);
-    await withoutJavaScript(browser);
-    await markupNeverRuns(browser);
-    console.log('browser checks passed');
-  } finally {
-    await browser.close();
-  }
-})().catch((e) => {
-  console.error(e.stack || String(e));
-  process.exit(1);
-});
+runChecks([waitIndicator, withoutJavaScript, markupNeverRuns], 'browser checks passed');

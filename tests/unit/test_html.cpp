@@ -2,6 +2,8 @@
 // notices, the CSV links, the index and error pages, and well-formed markup.
 #include <boost/test/unit_test.hpp>
 
+#include "markup.hpp"
+
 #include "render/html.hpp"
 
 using namespace asyncpage;
@@ -15,59 +17,10 @@ namespace {
 const std::string kHostile = "<b>&\"'</script>";
 const std::string kHostileEscaped = "&lt;b&gt;&amp;&quot;&#39;&lt;/script&gt;";
 
-std::size_t count(std::string_view hay, std::string_view needle) {
-    std::size_t n = 0;
-    for (std::size_t p = hay.find(needle); p != std::string_view::npos;
-         p = hay.find(needle, p + 1)) {
-        ++n;
-    }
-    return n;
-}
+using markup::count;
 
 bool has(std::string_view hay, std::string_view needle) {
     return hay.find(needle) != std::string_view::npos;
-}
-
-// Every element is closed in order (void elements aside), no '<' sits inside a
-// tag, and style/script hold no markup: enough to catch a broken writer.
-std::string check_markup(const std::string& html) {
-    static const std::vector<std::string> voids = {"meta", "input", "br", "link", "hr", "img"};
-    std::vector<std::string> open;
-    std::size_t i = 0;
-    while ((i = html.find('<', i)) != std::string::npos) {
-        std::size_t end = html.find('>', i);
-        if (end == std::string::npos) return "unterminated tag at " + std::to_string(i);
-        std::string tag = html.substr(i + 1, end - i - 1);
-        if (tag.find('<') != std::string::npos) return "'<' inside tag: " + tag;
-        if (tag.rfind("!DOCTYPE", 0) == 0) {
-            i = end;
-            continue;
-        }
-        if (tag[0] == '/') {
-            std::string name = tag.substr(1);
-            if (open.empty() || open.back() != name) {
-                return "closing </" + name + "> but open is <" + (open.empty() ? "" : open.back()) +
-                       ">";
-            }
-            open.pop_back();
-            i = end;
-            continue;
-        }
-        std::string name = tag.substr(0, tag.find_first_of(" \n"));
-        if (std::find(voids.begin(), voids.end(), name) == voids.end()) open.push_back(name);
-        if (name == "style" || name == "script") {
-            std::size_t close = html.find("</" + name + ">", end);
-            if (close == std::string::npos) return "unclosed " + name;
-            if (html.substr(end + 1, close - end - 1).find('<') != std::string::npos) {
-                return "markup inside " + name;
-            }
-            i = close;
-            continue;
-        }
-        i = end;
-    }
-    if (!open.empty()) return "unclosed <" + open.back() + ">";
-    return "";
 }
 
 void expect_document(const std::string& html) {
@@ -76,7 +29,7 @@ void expect_document(const std::string& html) {
     BOOST_TEST(has(html, "<meta name=\"viewport\""));
     BOOST_TEST(html.size() >= 8);
     BOOST_TEST(html.substr(html.size() - 8) == "</html>\n");
-    BOOST_TEST(check_markup(html) == "");
+    BOOST_TEST(markup::check_markup(html) == "");
 }
 
 ParamSpec param(std::string name, ParamType type) {

@@ -3,6 +3,8 @@
 // progress bar), result tables with the job's CSV links, and the elapsed time.
 #include <boost/test/unit_test.hpp>
 
+#include "markup.hpp"
+
 #include <algorithm>
 
 #include "render/job_html.hpp"
@@ -21,14 +23,7 @@ bool has(std::string_view hay, std::string_view needle) {
     return hay.find(needle) != std::string_view::npos;
 }
 
-std::size_t count(std::string_view hay, std::string_view needle) {
-    std::size_t n = 0;
-    for (std::size_t p = hay.find(needle); p != std::string_view::npos;
-         p = hay.find(needle, p + 1)) {
-        ++n;
-    }
-    return n;
-}
+using markup::count;
 
 // The value of the first attribute `name` in `html`, still escaped.
 std::string attribute(const std::string& html, std::string_view name) {
@@ -72,49 +67,6 @@ std::string element(const std::string& html, std::string_view id) {
 std::string start_tag(const std::string& html, std::string_view id) {
     std::string e = element(html, id);
     return e.substr(0, e.find('>') + 1);
-}
-
-// Elements close in order (void elements aside), no '<' inside a tag, and no "</"
-// inside a style or script (which would end it early).
-std::string check_markup(const std::string& html) {
-    static const std::vector<std::string> voids = {"meta", "input", "br", "link", "hr", "img"};
-    std::vector<std::string> open;
-    std::size_t i = 0;
-    while ((i = html.find('<', i)) != std::string::npos) {
-        std::size_t end = html.find('>', i);
-        if (end == std::string::npos) return "unterminated tag at " + std::to_string(i);
-        std::string tag = html.substr(i + 1, end - i - 1);
-        if (tag.find('<') != std::string::npos) return "'<' inside tag: " + tag;
-        if (tag.rfind("!DOCTYPE", 0) == 0) {
-            i = end;
-            continue;
-        }
-        if (tag[0] == '/') {
-            std::string name = tag.substr(1);
-            if (open.empty() || open.back() != name) {
-                return "closing </" + name + "> but open is <" + (open.empty() ? "" : open.back()) +
-                       ">";
-            }
-            open.pop_back();
-            i = end;
-            continue;
-        }
-        std::string name = tag.substr(0, tag.find_first_of(" \n"));
-        if (std::find(voids.begin(), voids.end(), name) == voids.end()) open.push_back(name);
-        if (name == "style" || name == "script") {
-            std::size_t close = html.find("</" + name + ">", end);
-            if (close == std::string::npos) return "unclosed " + name;
-            std::string body = html.substr(end + 1, close - end - 1);
-            if (body.find("</") != std::string::npos || body.find("<!--") != std::string::npos) {
-                return "markup inside " + name;
-            }
-            i = close;
-            continue;
-        }
-        i = end;
-    }
-    if (!open.empty()) return "unclosed <" + open.back() + ">";
-    return "";
 }
 
 Report orders() {
@@ -174,7 +126,7 @@ BOOST_AUTO_TEST_CASE(wait_screen_is_a_well_formed_page) {
         BOOST_TEST_CONTEXT(state) {
             BOOST_TEST(html.rfind("<!DOCTYPE html>\n<html lang=\"en\">", 0) == 0u);
             BOOST_TEST(html.substr(html.size() - 8) == "</html>\n");
-            BOOST_TEST(check_markup(html) == "");
+            BOOST_TEST(markup::check_markup(html) == "");
             BOOST_TEST(has(html, "<title>Orders by region \xC2\xB7 job</title>"));
             BOOST_TEST(has(html, "<h1><a href=\"/reports/orders\">Orders by region</a> "));
             BOOST_TEST(element(html, "job-state") == "<span id=\"job-state\" class=\"badge " +
@@ -200,7 +152,7 @@ BOOST_AUTO_TEST_CASE(every_value_is_escaped) {
     std::string html = html_job(&r, j, nullptr);
     BOOST_TEST(!has(html, kHostile));
     BOOST_TEST(!has(html, "<script>alert"));
-    BOOST_TEST(check_markup(html) == "");
+    BOOST_TEST(markup::check_markup(html) == "");
     BOOST_TEST(has(html, "<title>" + kHostileEscaped + " \xC2\xB7 job</title>"));
     BOOST_TEST(has(html, "\">" + kHostileEscaped + "</a> <span id=\"job-state\""));
     BOOST_TEST(has(html, "<dt>" + kHostileEscaped + "</dt><dd>" + kHostileEscaped + "</dd>"));
@@ -218,7 +170,7 @@ BOOST_AUTO_TEST_CASE(every_value_is_escaped) {
     BOOST_TEST(has(orphan, "<h1>" + kHostileEscaped + " <span id=\"job-state\""));
     BOOST_TEST(!has(orphan, "href=\"/reports/"));
     BOOST_TEST(has(orphan, "The report file no longer exists."));
-    BOOST_TEST(check_markup(orphan) == "");
+    BOOST_TEST(markup::check_markup(orphan) == "");
 
     // Names in URLs are percent-encoded.
     r.name = "a b&c";
@@ -315,7 +267,7 @@ BOOST_AUTO_TEST_CASE(result_tables_with_job_csv_links) {
     JobView j = job("succeeded");
     PageResult res = result_with_table();
     std::string html = html_job(&r, j, &res);
-    BOOST_TEST(check_markup(html) == "");
+    BOOST_TEST(markup::check_markup(html) == "");
     std::string box = html.substr(html.find("<div id=\"job-result\">"));
     box = box.substr(0, box.find("</section>"));
     BOOST_TEST(has(box, "<section>\n<h2>big one <span class=\"badge ok\">ok</span>"));
@@ -391,7 +343,7 @@ BOOST_AUTO_TEST_CASE(result_fragment_and_page) {
     BOOST_TEST(!has(fragment, "<head"));
     BOOST_TEST(!has(fragment, "<header"));
     BOOST_TEST(!has(fragment, "<script"));
-    BOOST_TEST(check_markup(fragment) == "");
+    BOOST_TEST(markup::check_markup(fragment) == "");
     BOOST_TEST(has(fragment, "<tr><td>north&lt;&amp;&gt;</td><td class=\"n\">12.50</td></tr>"));
     BOOST_TEST(has(fragment, "href=\"/jobs/" + kId + "/result?format=csv&amp;section=big%20one\""));
     // The fragment is what the wait screen renders in place.
@@ -399,7 +351,7 @@ BOOST_AUTO_TEST_CASE(result_fragment_and_page) {
 
     std::string page = html_job_result(&r, j, res, false);
     BOOST_TEST(page.rfind("<!DOCTYPE html>", 0) == 0u);
-    BOOST_TEST(check_markup(page) == "");
+    BOOST_TEST(markup::check_markup(page) == "");
     BOOST_TEST(has(page, "<a id=\"job-link\" href=\"/jobs/" + kId + "\">Back to the job</a>"));
     BOOST_TEST(has(page, "<h1><a href=\"/reports/orders\">Orders by region</a></h1>"));
     BOOST_TEST(has(page, fragment));

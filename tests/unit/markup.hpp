@@ -1,0 +1,63 @@
+#pragma once
+// Checks shared by the HTML writers' unit tests.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace markup {
+
+// How often `needle` occurs in `hay` (overlaps counted).
+inline std::size_t count(std::string_view hay, std::string_view needle) {
+    std::size_t n = 0;
+    for (std::size_t p = hay.find(needle); p != std::string_view::npos;
+         p = hay.find(needle, p + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+
+// Elements close in order (void elements aside), no '<' inside a tag, and no "</"
+// inside a style or script (which would end it early).
+inline std::string check_markup(const std::string& html) {
+    static const std::vector<std::string> voids = {"meta", "input", "br", "link", "hr", "img"};
+    std::vector<std::string> open;
+    std::size_t i = 0;
+    while ((i = html.find('<', i)) != std::string::npos) {
+        std::size_t end = html.find('>', i);
+        if (end == std::string::npos) return "unterminated tag at " + std::to_string(i);
+        std::string tag = html.substr(i + 1, end - i - 1);
+        if (tag.find('<') != std::string::npos) return "'<' inside tag: " + tag;
+        if (tag.rfind("!DOCTYPE", 0) == 0) {
+            i = end;
+            continue;
+        }
+        if (tag[0] == '/') {
+            std::string name = tag.substr(1);
+            if (open.empty() || open.back() != name) {
+                return "closing </" + name + "> but open is <" + (open.empty() ? "" : open.back()) +
+                       ">";
+            }
+            open.pop_back();
+            i = end;
+            continue;
+        }
+        std::string name = tag.substr(0, tag.find_first_of(" \n"));
+        if (std::find(voids.begin(), voids.end(), name) == voids.end()) open.push_back(name);
+        if (name == "style" || name == "script") {
+            std::size_t close = html.find("</" + name + ">", end);
+            if (close == std::string::npos) return "unclosed " + name;
+            std::string body = html.substr(end + 1, close - end - 1);
+            if (body.find("</") != std::string::npos || body.find("<!--") != std::string::npos) {
+                return "markup inside " + name;
+            }
+            i = close;
+            continue;
+        }
+        i = end;
+    }
+    if (!open.empty()) return "unclosed <" + open.back() + ">";
+    return "";
+}
+
+}  // namespace markup
