@@ -379,6 +379,28 @@ BOOST_AUTO_TEST_CASE(jobs_survive_a_restart_of_the_server) {
     BOOST_TEST(parse_json(kept)["sections"][0]["rows"].size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(stopping_the_server_puts_a_running_job_back_in_the_queue) {
+    JobsDb db;
+    ServerOptions o;
+    o.config = {{"jobs_dsn", toml_string(db.dsn())}};
+    std::string id;
+    {
+        Stack a(o);
+        id = create_job(a, "job_cancel", "steps=3")["id"];
+        wait_for(a, id, [](const json& j) { return j["progress"].is_number(); });
+        auto start = Clock::now();
+        BOOST_TEST(a.server().stop(10s).value_or(-1) == 0);
+        BOOST_TEST_MESSAGE("server with a running job stopped in " << seconds_since(start) << " s");
+    }
+    Pg pg(db.dsn());
+    BOOST_TEST(pg.scalar("SELECT state FROM asyncpage.jobs WHERE id = '" + id + "'") == "queued",
+               "a drained worker queues its job again instead of losing it");
+    BOOST_TEST(pg.count_active("%job_cancel_probe%") == 0, "and its query was cancelled");
+    Stack b(o);
+    json done = wait_final(b, id, 20);
+    BOOST_TEST(done["state"] == "succeeded", "it starts over on the next server: " << done.dump());
+}
+
 BOOST_AUTO_TEST_CASE(killed_worker_fails_its_job_within_30_seconds) {
     ServerOptions o;
     o.workers = 1;
