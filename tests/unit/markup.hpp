@@ -16,7 +16,6 @@ inline std::size_t count(std::string_view hay, std::string_view needle) {
     return n;
 }
 
-
 // Elements close in order (void elements aside), no '<' inside a tag, and no "</"
 // inside a style or script (which would end it early).
 inline std::string check_markup(const std::string& html) {
