@@ -304,7 +304,9 @@ test_live() {
         -H 'Accept: application/json' --data 'step=0' "$base/reports/rollup/jobs" || true)"
     check "POST /reports/rollup/jobs: 202 (got $status)" [ "$status" == 202 ]
     id="$(sed -n 's/.*"id" *: *"\([0-9a-f-]*\)".*/\1/p' "$body")"
-    for ((i = 0; i < 60 && -n "$id"; i++)); do
+    [[ -n "$id" ]] || fail "no job id in the answer: $(head -c 300 "$body")"
+    for ((i = 0; i < 60; i++)); do
+        [[ -n "$id" ]] || break
         get "$base/jobs/$id/wait?timeout=5&since=0" "$body" >/dev/null
         state="$(sed -n 's/.*"state" *: *"\([a-z]*\)".*/\1/p' "$body")"
         [[ "$state" == succeeded || "$state" == failed || "$state" == cancelled ]] && break

@@ -15,6 +15,7 @@ BOOST_AUTO_TEST_SUITE(reports)
 
 BOOST_AUTO_TEST_CASE(test_reports_pass_check) {
     prepare_test_schema();
+    migrate_test_db();  // job reports call asyncpage.progress
     TempDir dir("asyncpage-check");
     write_file(dir / "asyncpage.toml", "listen = " + toml_string((dir / "s.sock").string()) +
                                            "\ndsn = " + toml_string(test_dsn()) +

@@ -105,8 +105,10 @@ void prepare_test_schema() {
 void run_migrate(const std::string& dsn) {
     TempDir dir("asyncpage-migrate");
     write_file(dir / "migrate.toml", "dsn = " + toml_string(dsn) + "\n");
-    std::string cmd =
-        "'" + server_binary() + "' migrate --config '" + (dir / "migrate.toml").string() + "' 2>&1";
+    // Without the test's ASYNCPAGE_* variables: the config file alone decides.
+    std::string cmd = "env $(env | grep -o '^ASYNCPAGE_[A-Z_]*' | sed 's/^/-u /') '" +
+                      server_binary() + "' migrate --config '" + (dir / "migrate.toml").string() +
+                      "' 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) throw std::runtime_error("popen asyncpage migrate failed");
     std::string out;
@@ -117,9 +119,13 @@ void run_migrate(const std::string& dsn) {
     if (status != 0) throw std::runtime_error("asyncpage migrate failed (" + dsn + "):\n" + out);
 }
 
+void migrate_test_db() {
+    static std::once_flag once;
+    std::call_once(once, [] { run_migrate(test_dsn()); });
+}
+
 JobsDb::JobsDb() {
-    static std::once_flag main_db;
-    std::call_once(main_db, [] { run_migrate(test_dsn()); });
+    migrate_test_db();
     static std::atomic<int> counter{0};
     name_ = "asyncpage_jobs_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
     Pg pg;

@@ -41,6 +41,8 @@ void prepare_test_schema();
 
 // `asyncpage migrate` against `dsn` (as jobs_dsn); throws with its output on failure.
 void run_migrate(const std::string& dsn);
+// The test database migrated once per process: report SQL there calls asyncpage.progress.
+void migrate_test_db();
 
 // A database of its own for asyncpage's job tables (jobs_dsn), migrated, dropped
 // at the end: the servers of different tests (and suites running in parallel)

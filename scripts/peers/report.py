@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Reads scripts/bench's raw outputs (OUT/raw), prints the table of figures and
+ratios (medians over the runs), and writes OUT/results.tsv and OUT/chart.png.
+
+Usage: report.py OUT
+"""
+import glob
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+OUT = sys.argv[1]
+RAW = os.path.join(OUT, "raw")
+
+
+def runs(name):
+    return sorted(glob.glob(os.path.join(RAW, f"{name}.r*.txt")))
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def seconds(value, unit):
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "secs": 1.0}[unit]
+
+
+def parse_hey(path):
+    text = open(path).read()
+    out = {}
+    m = re.search(r"Average:\s+([\d.]+) secs", text)
+    out["mean"] = float(m.group(1)) if m else None
+    for pct in ("50", "99"):
+        m = re.search(rf"\s{pct}% in ([\d.]+) secs", text)
+        out["p" + pct] = float(m.group(1)) if m else None
+    ok = re.search(r"\[200\]\s+(\d+) responses", text)
+    out["ok"] = int(ok.group(1)) if ok else 0
+    out["errors"] = len(re.findall(r"^\s+\[\d+\]\s+Get", text, re.M))
+    return out
+
+
+def parse_wrk(path):
+    text = open(path).read()
+    out = {}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    out["rps"] = float(m.group(1)) if m else None
+    m = re.search(r"Latency\s+([\d.]+)(us|ms|s)\s", text)
+    out["mean"] = seconds(*m.groups()) if m else None
+    for pct in ("50", "99"):
+        m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\s", text)
+        out["p" + pct] = seconds(*m.groups()) if m else None
+    m = re.search(r"(\d+) requests in", text)
+    out["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    out["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    out["socket_errors"] = sum(map(int, m.groups())) if m else 0
+    return out
+
+
+def kv(path):
+    text = open(path).read() if os.path.exists(path) else ""
+    return {k: v for k, v in re.findall(r"(\w+)=([^\s]+)", text)}
+
+
+def agg(name, parser, key):
+    return median([parser(p).get(key) for p in runs(name)])
+
+
+rows = []  # scenario, measure, asyncpage, php, node, limit, ratio text, target, verdict
+
+
+def add(scenario, measure, a=None, php=None, node=None, limit=None, ratio="", target="", ok=None):
+    rows.append([scenario, measure, a, php, node, limit, ratio, target,
+                 "" if ok is None else ("met" if ok else "MISSED")])
+
+
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit == "s":
+        return f"{v:.2f} s"
+    if unit == "ms":
+        return f"{v * 1000:.1f} ms" if v < 1 else f"{v:.2f} s"
+    if unit == "rps":
+        return f"{v:,.0f}/s"
+    if unit == "kb":
+        return f"{v:.1f} KB"
+    if unit == "mb":
+        return f"{v:.1f} MB"
+    if unit == "us":
+        return f"{v:.1f} µs"
+    return str(v)
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+# S1
+a, p, n = (agg(f"s1.{s}", parse_hey, "mean") for s in ("asyncpage", "php", "node"))
+add("S1 50 × 1 s page", "mean latency", fmt(a, "s"), fmt(p, "s"), fmt(n, "s"), "1.00 s (the query)",
+    f"PHP {ratio(p, a) or 0:.1f}× slower, Node {ratio(n, a) or 0:.1f}×", "≤ 1.05 s", a is not None and a <= 1.05)
+
+# S2
+a_mean, a_p99 = agg("s2.asyncpage", parse_hey, "mean"), agg("s2.asyncpage", parse_hey, "p99")
+p, n = agg("s2.php", parse_hey, "mean"), agg("s2.node", parse_hey, "mean")
+add("S2 500 × 1 s, max_connections 300", "mean / p99",
+    f"{fmt(a_mean, 's')} / {fmt(a_p99, 's')}", fmt(p, "s"), fmt(n, "s"), "≈1.5 s mean (two waves)",
+    f"PHP {ratio(p, a_mean) or 0:.1f}×, Node {ratio(n, a_mean) or 0:.1f}×" if p or n else "",
+    "mean ≤ 1.6 s", a_mean is not None and a_mean <= 1.6)
+pend = kv(os.path.join(RAW, "s2.pending.txt"))
+if pend:
+    per = (int(pend["peak_rss_kb"]) - int(pend["idle_rss_kb"])) / int(pend["pending"])
+    add(f"S2 {pend['pending']} pending pages, 1 worker", "RSS per pending page", fmt(per, "kb"),
+        target="≤ 32 KB", ok=per <= 32,
+        ratio=f"peak {int(pend['peak_rss_kb']) / 1024:.0f} MB")
+
+# S3
+a99, p99, n99 = (agg(f"s3.{s}", parse_wrk, "p99") for s in ("asyncpage", "php", "node"))
+a50 = agg("s3.asyncpage", parse_wrk, "p50")
+add("S3 trivial page under 200 × 1 s load", "p50 / p99",
+    f"{fmt(a50, 'ms')} / {fmt(a99, 'ms')}",
+    f"{fmt(agg('s3.php', parse_wrk, 'p50'), 'ms')} / {fmt(p99, 'ms')}",
+    f"{fmt(agg('s3.node', parse_wrk, 'p50'), 'ms')} / {fmt(n99, 'ms')}",
+    target="p99 ≤ 10 ms", ok=a99 is not None and a99 <= 0.010)
+
+# S4
+nginx = agg("s4.nginx", parse_wrk, "rps")
+pgb = median([float(m.group(1)) for f in runs("s4.pgbench")
+              for m in [re.search(r"tps = ([\d.]+)", open(f).read())] if m])
+combined = 1 / (1 / nginx + 1 / pgb) if nginx and pgb else None
+tput = {}
+for page in ("onerow", "twenty", "fortunes"):
+    tput[page] = {s: agg(f"s4.{page}.{s}", parse_wrk, "rps") for s in ("asyncpage", "php", "node")}
+t = tput["onerow"]
+add("S4 one-row page, 64 conns", "throughput", fmt(t["asyncpage"], "rps"), fmt(t["php"], "rps"),
+    fmt(t["node"], "rps"), f"{fmt(combined, 'rps')} (nginx {fmt(nginx, 'rps')}, pgbench {fmt(pgb, 'rps')})",
+    f"{ratio(t['asyncpage'], t['node']) or 0:.1f}× Node, {ratio(t['asyncpage'], t['php']) or 0:.1f}× PHP, "
+    f"{(ratio(t['asyncpage'], combined) or 0) * 100:.0f}% of limit",
+    "≥ 2× Node, ≥ 4× PHP, ≥ 50%",
+    bool(t["asyncpage"] and t["node"] and t["php"] and combined
+         and t["asyncpage"] >= 2 * t["node"] and t["asyncpage"] >= 4 * t["php"]
+         and t["asyncpage"] >= 0.5 * combined))
+cpu = kv(os.path.join(RAW, "s4.onerow.asyncpage.cpu.txt"))
+reqs = sum(parse_wrk(p)["requests"] for p in runs("s4.onerow.asyncpage"))
+if cpu and reqs:
+    us = float(cpu["cpu_seconds"]) / reqs * 1e6
+    add("S4 one-row page", "server CPU per page", fmt(us, "us"), target="≤ 50 µs", ok=us <= 50,
+        ratio="nginx + asyncpage + PostgreSQL")
+t = tput["twenty"]
+add("S4 20-query page, 64 conns", "throughput", fmt(t["asyncpage"], "rps"), fmt(t["php"], "rps"),
+    fmt(t["node"], "rps"), ratio=f"{ratio(t['asyncpage'], t['php']) or 0:.1f}× PHP",
+    target="≥ 1.5× PHP", ok=bool(t["asyncpage"] and t["php"] and t["asyncpage"] >= 1.5 * t["php"]))
+t = tput["fortunes"]
+add("S4 Fortunes page, 64 conns", "throughput", fmt(t["asyncpage"], "rps"), fmt(t["php"], "rps"),
+    fmt(t["node"], "rps"), ratio=f"{ratio(t['asyncpage'], t['node']) or 0:.1f}× Node",
+    target="≥ 2× Node", ok=bool(t["asyncpage"] and t["node"] and t["asyncpage"] >= 2 * t["node"]))
+
+# S5
+answers, stops = [], []
+for f in sorted(glob.glob(os.path.join(RAW, "s5.run.*.txt"))):
+    r = kv(f)
+    i = f.rsplit(".", 2)[-2]
+    answers.append(float(r["total_s"]) - 1.0)
+    m = re.search(r"stopped_at=([\d.]+)", open(os.path.join(RAW, f"s5.stop.{i}.txt")).read())
+    if m:
+        stops.append(float(m.group(1)) - (float(r["start_epoch"]) + 1.0))
+ans, stop = median(answers), median(stops)
+add("S5 1 s deadline, 10 s query", "answer / backend stopped, after the deadline",
+    f"+{fmt(ans, 'ms')} / +{fmt(stop, 'ms')}", target="≤ 50 ms / ≤ 100 ms",
+    ok=ans is not None and stop is not None and ans <= 0.05 and stop <= 0.1)
+
+# S6
+a_t = median([float(kv(f)["total_s"]) for f in runs("s6.asyncpage")])
+c_t = median([float(kv(f)["total_s"]) for f in runs("s6.copy")])
+hwm = kv(os.path.join(RAW, "s6.hwm.txt"))
+hwm_mb = int(hwm.get("hwm_kb", 0)) / 1024
+add("S6 1,000,000-row CSV", "time / worker peak RSS", f"{fmt(a_t, 's')} / {fmt(hwm_mb, 'mb')}",
+    limit=f"\\copy {fmt(c_t, 's')}", ratio=f"{(ratio(c_t, a_t) or 0) * 100:.0f}% of \\copy",
+    target="≥ 50%, ≤ 32 MB", ok=bool(a_t and c_t and c_t / a_t >= 0.5 and hwm_mb <= 32))
+
+# S7
+s7 = kv(os.path.join(RAW, "s7.txt"))
+server = open(os.path.join(RAW, "s7.server.txt")).read() if os.path.exists(os.path.join(RAW, "s7.server.txt")) else ""
+m = re.search(r"in ([\d.]+) ms", server)
+if s7:
+    held_mb = int(s7["rss_held_kb"]) / 1024
+    per = float(s7["per_waiter_kb"])
+    fan_server = float(m.group(1)) / 1000 if m else None
+    fan_client = float(s7["fanout_ms"]) / 1000
+    add(f"S7 {s7['waiters']} long polls, 1 worker", "RSS / per waiter / fan-out",
+        f"{fmt(held_mb, 'mb')} / {fmt(per, 'kb')} / {fmt(fan_server, 'ms')}",
+        ratio=f"last client read its answer {fmt(fan_client, 'ms')} after the commit",
+        target="≤ 320 MB, ≤ 32 KB, ≤ 100 ms",
+        ok=held_mb <= 320 and per <= 32 and fan_server is not None and fan_server <= 0.1)
+
+header = ["scenario", "measure", "asyncpage", "PHP-FPM", "Node.js", "limit", "ratios", "target", ""]
+table = [header] + [[c if isinstance(c, str) else ("-" if c is None else str(c)) for c in r] for r in rows]
+widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+machine = open(os.path.join(OUT, "machine.txt")).read().strip()
+print(machine)
+print()
+for i, r in enumerate(table):
+    print(" | ".join(c.ljust(widths[j]) for j, c in enumerate(r)).rstrip())
+    if i == 0:
+        print("-+-".join("-" * w for w in widths))
+
+with open(os.path.join(OUT, "results.tsv"), "w") as f:
+    for r in table:
+        f.write("\t".join(r) + "\n")
+
+# Chart: S4 throughput per page and server.
+dat = os.path.join(OUT, "chart.dat")
+with open(dat, "w") as f:
+    f.write("page asyncpage php node\n")
+    for page in ("onerow", "twenty", "fortunes"):
+        t = tput[page]
+        f.write(f"{page} {t['asyncpage'] or 0} {t['php'] or 0} {t['node'] or 0}\n")
+gp = f"""
+set terminal pngcairo size 900,500 font ",11"
+set output "{os.path.join(OUT, 'chart.png')}"
+set title "S4: requests per second at 64 connections (median of runs)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top right
+set ylabel "req/s"
+set grid ytics
+plot "{dat}" using 2:xtic(1) title "asyncpage", "" using 3 title "PHP-FPM", "" using 4 title "Node.js"
+"""
+try:
+    subprocess.run(["gnuplot"], input=gp, text=True, check=True, capture_output=True)
+except (OSError, subprocess.CalledProcessError) as e:
+    print(f"chart not written: {e}", file=sys.stderr)
