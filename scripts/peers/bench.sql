@@ -1,4 +1,5 @@
 -- Data for scripts/bench: the same tables for asyncpage, PHP-FPM, Node.js and pgbench.
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_items, fortune;
 CREATE TABLE bench_items (id int PRIMARY KEY, name text NOT NULL, price numeric(10, 2) NOT NULL);
 INSERT INTO bench_items

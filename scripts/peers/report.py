@@ -58,6 +58,8 @@ def parse_wrk(path):
     out["non2xx"] = int(m.group(1)) if m else 0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     out["socket_errors"] = sum(map(int, m.groups())) if m else 0
+    if out["requests"] == 0:  # nothing answered in time: no latency to speak of
+        out["mean"] = out["p50"] = out["p99"] = None
     return out
 
 
@@ -70,6 +72,22 @@ def agg(name, parser, key):
     return median([parser(p).get(key) for p in runs(name)])
 
 
+def failures(name):
+    """Answers that were not 2xx, and socket errors, over all runs of a wrk load."""
+    return sum(parse_wrk(p)["non2xx"] + parse_wrk(p)["socket_errors"] for p in runs(name))
+
+
+def good_rps(name):
+    """Requests per second counting only 2xx answers (median over the runs)."""
+    vals = []
+    for p in runs(name):
+        w = parse_wrk(p)
+        if w["rps"] is not None and w["requests"]:
+            vals.append(w["rps"] * max(0, w["requests"] - w["non2xx"]) / w["requests"])
+    return median(vals)
+
+
+notes = []  # failures seen in the loads
 rows = []  # scenario, measure, asyncpage, php, node, limit, ratio text, target, verdict
 
 
@@ -80,7 +98,7 @@ def add(scenario, measure, a=None, php=None, node=None, limit=None, ratio="", ta
 
 def fmt(v, unit):
     if v is None:
-        return "-"
+        return "none answered" if unit == "ms" else "-"
     if unit == "s":
         return f"{v:.2f} s"
     if unit == "ms":
@@ -120,6 +138,9 @@ if pend:
         ratio=f"peak {int(pend['peak_rss_kb']) / 1024:.0f} MB")
 
 # S3
+for s in ("asyncpage", "php", "node"):
+    if failures(f"s3.{s}"):
+        notes.append(f"S3 on {s}: {failures(f's3.{s}')} failed trivial requests")
 a99, p99, n99 = (agg(f"s3.{s}", parse_wrk, "p99") for s in ("asyncpage", "php", "node"))
 a50 = agg("s3.asyncpage", parse_wrk, "p50")
 add("S3 trivial page under 200 × 1 s load", "p50 / p99",
@@ -135,7 +156,11 @@ pgb = median([float(m.group(1)) for f in runs("s4.pgbench")
 combined = 1 / (1 / nginx + 1 / pgb) if nginx and pgb else None
 tput = {}
 for page in ("onerow", "twenty", "fortunes"):
-    tput[page] = {s: agg(f"s4.{page}.{s}", parse_wrk, "rps") for s in ("asyncpage", "php", "node")}
+    tput[page] = {s: good_rps(f"s4.{page}.{s}") for s in ("asyncpage", "php", "node")}
+    for s in ("asyncpage", "php", "node"):
+        if failures(f"s4.{page}.{s}"):
+            notes.append(f"S4 {page} on {s}: {failures(f's4.{page}.{s}')} failed requests "
+                         "(non-2xx or socket errors; throughput counts 2xx only)")
 t = tput["onerow"]
 add("S4 one-row page, 64 conns", "throughput", fmt(t["asyncpage"], "rps"), fmt(t["php"], "rps"),
     fmt(t["node"], "rps"), f"{fmt(combined, 'rps')} (nginx {fmt(nginx, 'rps')}, pgbench {fmt(pgb, 'rps')})",
@@ -208,6 +233,9 @@ for i, r in enumerate(table):
     print(" | ".join(c.ljust(widths[j]) for j, c in enumerate(r)).rstrip())
     if i == 0:
         print("-+-".join("-" * w for w in widths))
+
+for n in notes:
+    print("note: " + n)
 
 with open(os.path.join(OUT, "results.tsv"), "w") as f:
     for r in table:

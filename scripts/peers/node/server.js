@@ -6,6 +6,8 @@ const http = require('node:http');
 const { Pool } = require('pg');
 
 const pool = new Pool({ max: 32 });
+// An idle client's connection may break (PostgreSQL restarting): the pool drops it.
+pool.on('error', (e) => console.error(`idle client: ${e.message}`));
 const ONE = 'SELECT id, name, price FROM bench_items WHERE id = $1';
 
 function idParam(params, name) {
