@@ -401,6 +401,58 @@ BOOST_AUTO_TEST_CASE(stopping_the_server_puts_a_running_job_back_in_the_queue) {
     BOOST_TEST(done["state"] == "succeeded", "it starts over on the next server: " << done.dump());
 }
 
+BOOST_AUTO_TEST_CASE(a_change_wakes_the_waiters_of_every_server) {
+    // Two servers on one jobs database: B runs no jobs, A runs them. A long poll
+    // held by B is answered when A's job moves: B heard A's NOTIFY.
+    JobsDb db;
+    ServerOptions runner_opts, follower_opts;
+    runner_opts.config = {{"jobs_dsn", toml_string(db.dsn())}};
+    follower_opts.config = {{"jobs_dsn", toml_string(db.dsn())}, {"job_slots", "0"}};
+    Stack a(runner_opts);
+    Stack b(follower_opts);
+    std::string id = create_job(b, "job_steps", "steps=4&step_ms=700")["id"];
+    json running = wait_for(b, id, [](const json& j) { return j["progress"].is_number(); });
+    long long v = running["version"];
+    Response next = b.get("/jobs/" + id + "/wait?timeout=10&since=" + std::to_string(v), kJson);
+    BOOST_TEST_MESSAGE("B's long poll on A's job: " << next.summary());
+    BOOST_TEST(next.status == 200);
+    BOOST_TEST(parse_json(next)["version"].get<long long>() > v);
+    BOOST_TEST(next.seconds < 2.0);
+    BOOST_TEST(b.metrics().value("asyncpage_jobs_total", {{"state", "claimed"}}) == 0.0,
+               "B claimed nothing (job_slots = 0)");
+    BOOST_TEST(wait_final(b, id)["state"] == "succeeded");
+}
+
+BOOST_AUTO_TEST_CASE(job_timeout_fails_the_job_and_cancels_its_query) {
+    ServerOptions o;
+    o.config = {{"job_timeout", "\"1s\""}};
+    Stack s(o);
+    Pg pg;
+    json created = create_job(s, "job_cancel", "steps=10");
+    json done = wait_final(s, created["id"], 10);
+    BOOST_TEST_MESSAGE("after job_timeout: " << done.dump());
+    BOOST_TEST(done["state"] == "failed");
+    BOOST_TEST(done["error"]["sqlstate"] == "57014");
+    BOOST_TEST(contains(done["error"]["message"].get<std::string>(), "job_timeout"));
+    BOOST_TEST(wait_until([&] { return pg.count_active("%job_cancel_probe%") == 0; }, 2s));
+}
+
+BOOST_AUTO_TEST_CASE(bursts_of_progress_notices_are_coalesced) {
+    ServerOptions o;
+    Stack s(o);
+    json created = create_job(s, "job_steps", "steps=1000&step_ms=0");
+    json done = wait_final(s, created["id"]);
+    BOOST_TEST(done["state"] == "succeeded");
+    BOOST_TEST(done["message"] == "step 1000 of 1000", "the last notice is the one recorded");
+    Metrics m = s.metrics();
+    double notices = m.value("asyncpage_job_progress_notices_total");
+    double writes = m.value("asyncpage_job_progress_writes_total");
+    BOOST_TEST_MESSAGE("1000 notices became " << writes << " writes");
+    BOOST_TEST(notices == 1000.0);
+    BOOST_TEST(writes < notices / 2, "a burst is written once per round trip, not per notice");
+    BOOST_TEST(writes >= 1.0);
+}
+
 BOOST_AUTO_TEST_CASE(killed_worker_fails_its_job_within_30_seconds) {
     ServerOptions o;
     o.workers = 1;
