@@ -244,7 +244,6 @@ with open(os.path.join(OUT, "results.tsv"), "w") as f:
 # Chart: S4 throughput per page and server.
 dat = os.path.join(OUT, "chart.dat")
 with open(dat, "w") as f:
-    f.write("page asyncpage php node\n")
     for page in ("onerow", "twenty", "fortunes"):
         t = tput[page]
         f.write(f"{page} {t['asyncpage'] or 0} {t['php'] or 0} {t['node'] or 0}\n")
@@ -257,6 +256,7 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set key top right
 set ylabel "req/s"
+set yrange [0:*]
 set grid ytics
 plot "{dat}" using 2:xtic(1) title "asyncpage", "" using 3 title "PHP-FPM", "" using 4 title "Node.js"
 """
