@@ -38,8 +38,9 @@ class JobRoutes {
                 http::Format format);
 
     // Requests accepted and not yet answered (statements in flight, long polls,
-    // event streams): counted in max_pending and waited for by a draining worker.
-    std::size_t pending() const { return in_flight_ + watchers_.size(); }
+    // event streams; each held once): counted in max_pending and waited for by a
+    // draining worker.
+    std::size_t pending() const { return in_flight_; }
     std::size_t long_polls() const;
     std::size_t streams() const;
     const JobCounters& counters() const { return counters_; }
