@@ -18,10 +18,6 @@ bool is_job_id(std::string_view id) {
     return true;
 }
 
-bool is_final_state(std::string_view state) {
-    return state == "succeeded" || state == "failed" || state == "cancelled";
-}
-
 std::optional<JobEvent> parse_job_event(std::string_view json) {
     auto j = nlohmann::json::parse(json, nullptr, false);
     if (!j.is_object()) return std::nullopt;

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "render/job_html.hpp"
+
 namespace asyncpage::jobs {
 
 inline constexpr const char* kChannel = "asyncpage_jobs";
@@ -14,7 +16,8 @@ inline constexpr const char* kChannel = "asyncpage_jobs";
 // A canonical UUID (8-4-4-4-12 hex digits, either case); false for anything else,
 // so a malformed id is a 404 without a query.
 bool is_job_id(std::string_view id);
-bool is_final_state(std::string_view state);  // succeeded, failed, cancelled
+// succeeded, failed, cancelled: one definition, beside the wait screen that needs it too.
+using render::is_final_state;
 
 struct JobEvent {
     std::string id;
