@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string_view>
+#include <vector>
+
 namespace asyncpage::pg {
 
 const char* to_string(PgConnState s) {
@@ -130,11 +133,121 @@ bool PgConnection::send(const std::string& sql, int nparams, const Oid* types,
     }
     // Single-row mode must be set right after sending (libpq §34.6).
     if (single_row) PQsetSingleRowMode(conn_);
+    return start_query(observer);
+}
+
+bool PgConnection::send_prepared(const std::string& sql, int nparams, const Oid* types,
+                                 const char* const* values, bool single_row,
+                                 QueryObserver* observer) {
+    std::string key = sql;
+    key.push_back('\0');
+    if (types) key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * std::size_t(nparams));
+    auto known = prepared_.find(key);
+    // Reports are a bounded set, but a reports_dir edited for months is not:
+    // past this many, further statements run unnamed.
+    constexpr std::size_t kMaxPrepared = 256;
+    if (known == prepared_.end() && prepared_.size() >= kMaxPrepared)
+        return send(sql, nparams, types, values, single_row, observer);
+
+    PreparedRun run;
+    run.key = std::move(key);
+    run.sql = sql;
+    if (types) run.types.assign(types, types + nparams);
+    run.values.reserve(std::size_t(nparams));
+    for (int i = 0; i < nparams; ++i)
+        run.values.push_back(values[i] ? std::optional<std::string>(values[i]) : std::nullopt);
+    run.single_row = single_row;
+    run_ = std::move(run);
+    bool sent =
+        known != prepared_.end() ? (run_->name = known->second, send_execute()) : send_prepare();
+    if (!sent) {
+        std::string why = "send failed: " + trimmed_error(conn_);
+        observer_ = nullptr;
+        fail(why);
+        return false;
+    }
+    return start_query(observer);
+}
+
+bool PgConnection::send_prepare() {
+    PreparedRun& run = *run_;
+    run.name = "asyncpage_" + std::to_string(++statements_made_);
+    run.preparing = true;
+    return PQsendPrepare(conn_, run.name.c_str(), run.sql.c_str(),
+                         static_cast<int>(run.values.size()),
+                         run.types.empty() ? nullptr : run.types.data()) == 1;
+}
+
+bool PgConnection::send_execute() {
+    PreparedRun& run = *run_;
+    std::vector<const char*> values;
+    values.reserve(run.values.size());
+    for (const auto& v : run.values)
+        values.push_back(v ? v->c_str() : nullptr);
+    if (PQsendQueryPrepared(conn_, run.name.c_str(), static_cast<int>(values.size()), values.data(),
+                            nullptr, nullptr, 0) != 1)
+        return false;
+    if (run.single_row) PQsetSingleRowMode(conn_);
+    return true;
+}
+
+bool PgConnection::start_query(QueryObserver* observer) {
     observer_ = observer;
     state_ = PgConnState::Busy;
     query_running_ = true;
     flush();
     return state_ != PgConnState::Broken;
+}
+
+// The end of one step of a send_prepared run (PQgetResult returned NULL): sends
+// the next step, if there is one, or says the statement is over.
+PgConnection::Step PgConnection::next_prepared_step() {
+    PreparedRun& run = *run_;
+    bool sent = false;
+    if (run.preparing) {
+        run.preparing = false;
+        if (run.failed) return Step::Over;  // the SQL itself is wrong: its error was delivered
+        prepared_[run.key] = run.name;      // it exists on the server now, run or not
+        if (state_ != PgConnState::Busy) return Step::Over;  // cancelled meanwhile
+        sent = send_execute();
+    } else if (run.stale_plan) {
+        // PostgreSQL refuses a prepared statement whose result columns changed
+        // (ALTER TABLE under a SELECT *): prepare it again, once, and re-run it.
+        run.stale_plan = false;
+        run.retried = true;
+        prepared_.erase(run.key);
+        if (state_ != PgConnState::Busy) return Step::Over;
+        sent = send_prepare();
+    } else {
+        return Step::Over;
+    }
+    if (!sent) {
+        fail("send failed: " + trimmed_error(conn_));
+        return Step::Broken;
+    }
+    flush();
+    return state_ == PgConnState::Broken ? Step::Broken : Step::Sent;
+}
+
+// Results of a send_prepared run's steps that the observer must not see: the
+// Parse's own COMMAND_OK, and the error of a stale plan that is retried.
+bool PgConnection::swallow_prepared_result(const PGresult* res) {
+    PreparedRun& run = *run_;
+    ExecStatusType st = PQresultStatus(res);
+    if (run.preparing) {
+        if (st == PGRES_COMMAND_OK) return true;
+        run.failed = true;
+        return false;
+    }
+    if (st != PGRES_FATAL_ERROR || run.retried) return false;
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char* msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (state && std::string_view(state) == "0A000" && msg &&
+        std::string_view(msg).starts_with("cached plan must not change")) {
+        run.stale_plan = true;
+        return true;
+    }
+    return false;
 }
 
 void PgConnection::flush() {
@@ -169,6 +282,12 @@ void PgConnection::on_readable() {
     while (query_running_ && PQisBusy(conn_) == 0) {
         PGresult* res = PQgetResult(conn_);
         if (res == nullptr) {
+            if (run_) {
+                Step step = next_prepared_step();
+                if (step == Step::Broken) return;
+                if (step == Step::Sent) continue;
+                run_.reset();
+            }
             query_running_ = false;
             deliver_notifies();  // LISTEN's own notifications may come with its result
             if (state_ == PgConnState::Broken) return;
@@ -182,6 +301,7 @@ void PgConnection::on_readable() {
             return;
         }
         render::PgResultPtr owned(res);
+        if (run_ && swallow_prepared_result(res)) continue;
         if (observer_ && state_ == PgConnState::Busy) observer_->on_result(*this, std::move(owned));
         if (state_ == PgConnState::Broken) return;
     }
@@ -225,6 +345,7 @@ void PgConnection::close(const std::string& why) {
                   why);
     state_ = PgConnState::Broken;
     query_running_ = false;
+    run_.reset();
     loop_.cancel_timer(connect_timer_);
     connect_timer_ = 0;
     if (fd_ >= 0) loop_.unwatch(fd_);

@@ -1,13 +1,17 @@
 #pragma once
 // One PostgreSQL connection driven through libpq's asynchronous API from the loop:
 // non-blocking connect (PQconnectStart/PQconnectPoll), queries with
-// PQsendQueryParams + PQflush, results with PQconsumeInput/PQisBusy/PQgetResult.
+// PQsendQueryParams or named prepared statements + PQflush, results with
+// PQconsumeInput/PQisBusy/PQgetResult.
 #include <libpq-fe.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "loop/event_loop.hpp"
 #include "render/table.hpp"
@@ -72,6 +76,16 @@ class PgConnection {
     // then broken and on_connection_lost was not called.
     [[nodiscard]] bool send(const std::string& sql, int nparams, const Oid* types,
                             const char* const* values, bool single_row, QueryObserver* observer);
+    // As send(), for a statement this process runs again and again (report
+    // sections, job bookkeeping): prepared once per connection, under a name of
+    // its own, and executed by name after that, which spares PostgreSQL parsing
+    // and planning it on every page. The first use costs one more round trip. A
+    // plan invalidated by a table change ("cached plan must not change result
+    // type") is prepared afresh and run again, unseen by the observer.
+    [[nodiscard]] bool send_prepared(const std::string& sql, int nparams, const Oid* types,
+                                     const char* const* values, bool single_row,
+                                     QueryObserver* observer);
+    std::size_t prepared_statements() const { return prepared_.size(); }
 
     // The pool hands the connection to a holder (Busy before any query is sent, so
     // a failure is accounted to the holder) or takes it back (Idle).
@@ -104,6 +118,30 @@ class PgConnection {
     void on_readable();
     void flush();
     void fail(const std::string& why);
+    bool start_query(QueryObserver* observer);
+    bool send_prepare();
+    bool send_execute();
+    enum class Step { Sent, Over, Broken };
+    Step next_prepared_step();
+    bool swallow_prepared_result(const PGresult* res);
+
+    // The statement send_prepared is running: kept until its end, because its
+    // parameters are sent again after a prepare, or after a stale plan.
+    struct PreparedRun {
+        std::string key;  // sql + parameter types: the prepared_ key
+        std::string sql;
+        std::vector<Oid> types;
+        std::vector<std::optional<std::string>> values;
+        std::string name;
+        bool single_row = false;
+        bool preparing = false;   // Parse sent, its result not yet all read
+        bool failed = false;      // the Parse (or the run) returned an error
+        bool stale_plan = false;  // the run failed with "cached plan must not change"
+        bool retried = false;
+    };
+    std::optional<PreparedRun> run_;
+    std::unordered_map<std::string, std::string> prepared_;  // key -> statement name
+    std::uint64_t statements_made_ = 0;
 
     loop::EventLoop& loop_;
     ConnectionEvents& events_;

@@ -53,8 +53,8 @@ class Statements::Stmt final : public ConnectionWaiter, public QueryObserver {
         values.reserve(params_.size());
         for (auto& p : params_)
             values.push_back(p ? p->c_str() : nullptr);
-        if (!conn.send(sql_, static_cast<int>(values.size()), nullptr, values.data(), false,
-                       this)) {
+        if (!conn.send_prepared(sql_, static_cast<int>(values.size()), nullptr, values.data(),
+                                false, this)) {
             conn_ = nullptr;
             fail("08006", "connection to PostgreSQL lost while sending");
         }

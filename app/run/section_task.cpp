@@ -87,8 +87,8 @@ void SectionTask::run_next() {
     }
     host_.on_query_started();
     query_running_ = true;
-    if (!conn_->send(section.sql, static_cast<int>(params_.size()), types_.data(), params_.data(),
-                     host_.single_row(), this)) {
+    if (!conn_->send_prepared(section.sql, static_cast<int>(params_.size()), types_.data(),
+                              params_.data(), host_.single_row(), this)) {
         // The connection broke while sending; the pool has already dropped it.
         query_running_ = false;
         host_.on_query_stopped();

@@ -99,6 +99,11 @@ void prepare_test_schema() {
         "CREATE TABLE IF NOT EXISTS asyncpage_test_param_log ("
         " id bigserial PRIMARY KEY, qty int, since date, mode text, label text,"
         " at timestamptz DEFAULT now())");
+    // tests/reports/plan_probe.sql: its columns change under a prepared statement.
+    tx.exec("CREATE TABLE IF NOT EXISTS asyncpage_test_plan_probe (a int)");
+    tx.exec(
+        "INSERT INTO asyncpage_test_plan_probe SELECT 1 WHERE NOT EXISTS "
+        "(SELECT FROM asyncpage_test_plan_probe)");
     tx.commit();
 }
 
