@@ -95,9 +95,12 @@ int run_worker(const config::Config& config, int listen_fd,
     runner.start();  // with job_slots = 0 it only sweeps (reaps and purges)
 
     page::Router router(loop, pool, metrics, catalog, config, &job_routes, &runner, &hub);
-    fcgi::Listener listener(
-        loop, listen_fd, config.max_body,
-        [&router](std::unique_ptr<fcgi::Request> r) { router.handle(std::move(r)); });
+    fcgi::Listener listener(loop, listen_fd, config.max_body,
+                            [&router, &metrics, &listener](std::unique_ptr<fcgi::Request> r) {
+                                ++metrics.fastcgi_requests;
+                                metrics.fastcgi_connections = listener.connections_accepted();
+                                router.handle(std::move(r));
+                            });
 
     bool draining = false;
     std::function<void()> check_drained = [&] {

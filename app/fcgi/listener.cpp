@@ -17,12 +17,16 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 namespace asyncpage::fcgi {
 
 namespace {
 constexpr std::size_t kPeekLimit = 64 * 1024;  // params larger than this are refused
 constexpr Millis kHandshakeTimeout{5000};
+// A kept connection waits for nginx's next request as long as nginx keeps it
+// (its upstream keepalive_timeout, 60 s by default): nginx closes it first.
+constexpr Millis kIdleTimeout{600000};
 constexpr int kAcceptBurst = 256;  // accepts per wakeup, so pages keep flowing too
 
 std::runtime_error sys_error(const std::string& what) {
@@ -276,25 +280,75 @@ void Listener::on_acceptable() {
                     spdlog::warn("accept failed, pausing accepts for 100 ms at a time: {}",
                                  std::strerror(errno));
                 }
+                // Idle kept connections hold fds that the connections waiting
+                // in the backlog need, and nginx would keep them: close them.
+                shed_idle();
                 pause_accepting(Millis(100));
                 return;
             }
             spdlog::error("accept failed: {}", std::strerror(errno));
             return;
         }
-        auto timer = loop_.add_timer(
-            kHandshakeTimeout, [this, fd] { drop_handshake(fd, "request not complete in 5 s"); });
-        handshakes_.emplace(fd, Handshake{fd, timer});
+        ++accepted_;
+        start_handshake(fd, false);
         on_handshake_readable(fd);  // nginx usually sent everything already
     }
 }
 
+void Listener::start_handshake(int fd, bool idle) {
+    auto timer = loop_.add_timer(idle ? kIdleTimeout : kHandshakeTimeout, [this, fd, idle] {
+        drop_handshake(fd,
+                       idle ? "kept connection idle for 10 min" : "request not complete in 5 s");
+    });
+    handshakes_.emplace(fd, Handshake{fd, timer, idle});
+}
+
+void Listener::shed_idle() {
+    std::vector<int> idle;
+    for (const auto& [fd, h] : handshakes_)
+        if (h.idle) idle.push_back(fd);
+    for (int fd : idle)
+        drop_handshake(fd, "out of file descriptors");
+}
+
+void Listener::keep(int fd) {
+    start_handshake(fd, true);
+    loop_.watch(fd, POLLIN, [this, fd](short) { on_handshake_readable(fd); });
+}
+
+// On a kept connection, the previous request's last STDIN record (empty) may
+// still be in the socket: libfcgi stops reading once it has what it needs.
+// nginx sends a request's STDIN only after its BEGIN_REQUEST, so leading STDIN
+// records are the previous request's: read them out of the way.
+void Listener::skip_previous_records(int fd) {
+    for (;;) {
+        unsigned char h[8];
+        ssize_t n = ::recv(fd, h, sizeof h, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 8 || h[0] != FCGI_VERSION_1 || h[1] != FCGI_STDIN) return;
+        std::size_t total = 8 + ((std::size_t(h[4]) << 8) | h[5]) + h[6];
+        std::string record(total, '\0');
+        n = ::recv(fd, record.data(), total, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 || std::size_t(n) < total) return;  // not all there: the check below decides
+        if (::recv(fd, record.data(), total, MSG_DONTWAIT) != ssize_t(total)) return;
+    }
+}
+
 void Listener::on_handshake_readable(int fd) {
+    auto it = handshakes_.find(fd);
+    if (it == handshakes_.end()) return;
+    bool idle = it->second.idle;
+    if (idle) skip_previous_records(fd);
     unsigned char buf[kPeekLimit];
     ssize_t n = ::recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0) {
-        drop_handshake(fd, "closed before the request was complete");
+        drop_handshake(fd, idle ? "nginx closed the kept connection"
+                                : "closed before the request was complete");
         return;
+    }
+    if (n > 0 && idle) {  // the next request begins: it has 5 s to arrive whole
+        loop_.cancel_timer(it->second.timer);
+        handshakes_.erase(it);
+        start_handshake(fd, false);
     }
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -331,10 +385,15 @@ void Listener::on_handshake_readable(int fd) {
 void Listener::drop_handshake(int fd, const char* why) {
     auto it = handshakes_.find(fd);
     if (it == handshakes_.end()) return;
+    bool idle = it->second.idle;
     loop_.cancel_timer(it->second.timer);
     loop_.unwatch(fd);
     handshakes_.erase(it);
     ::close(fd);
+    if (idle) {  // the normal end of a kept connection
+        spdlog::debug("kept fastcgi connection closed: {}", why);
+        return;
+    }
     ++rejected_;
     spdlog::info("fastcgi connection dropped: {}", why);
 }
@@ -358,8 +417,7 @@ void Listener::hand_over(int fd, bool body_buffered) {
         spdlog::info("fastcgi request rejected by libfcgi ({})", rc);
         return;
     }
-    auto request = std::make_unique<Request>(std::move(req));
-    request->linger_ = [this](int lingering_fd) { linger(lingering_fd); };
+    auto request = std::make_unique<Request>(std::move(req), loop_, self_);
     request->read_params(max_body_, body_buffered);
     on_request_(std::move(request));
 }

@@ -24,21 +24,34 @@ class Listener {
     Listener(loop::EventLoop& loop, int listen_fd, std::size_t max_body, OnRequest on_request);
     ~Listener();
 
-    void stop();  // stop accepting (drain); half-received requests are closed
+    // Stops accepting (drain): half-received requests and idle kept connections
+    // are closed; requests still being answered close theirs when done.
+    void stop();
+    bool accepting() const { return !stopped_; }
     std::size_t handshaking() const { return handshakes_.size(); }
     std::uint64_t rejected_handshakes() const { return rejected_; }
+    std::uint64_t connections_accepted() const { return accepted_; }
+
+    // For Request::finish(). keep: nginx keeps the connection (fastcgi_keep_conn
+    // on) and will send its next request on it. linger: the answer is written but
+    // the request's body was not read; discard it until nginx closes.
+    void keep(int fd);
+    void linger(int fd);
 
   private:
     struct Handshake {
         int fd;
         loop::TimerId timer;
+        bool idle;  // a kept connection with no byte of its next request yet
     };
     void on_acceptable();
+    void start_handshake(int fd, bool idle);
     void on_handshake_readable(int fd);
+    void skip_previous_records(int fd);
     void drop_handshake(int fd, const char* why);
     void hand_over(int fd, bool body_buffered);
     void pause_accepting(Millis how_long);
-    void linger(int fd);
+    void shed_idle();
     void end_linger(int fd);
 
     loop::EventLoop& loop_;
@@ -51,6 +64,9 @@ class Listener {
     loop::TimerId resume_timer_ = 0;
     TimePoint last_pause_log_{};
     std::uint64_t rejected_ = 0;
+    std::uint64_t accepted_ = 0;
+    // What requests hold to reach the listener; expires with it.
+    std::shared_ptr<Listener*> self_ = std::make_shared<Listener*>(this);
 };
 
 }  // namespace asyncpage::fcgi

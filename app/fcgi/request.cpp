@@ -4,6 +4,8 @@
 
 #include <fcgiapp.h>
 
+#include "fcgi/listener.hpp"
+
 #include <sys/socket.h>
 
 #include <charconv>
@@ -18,14 +20,25 @@ std::string param(FCGX_Request& r, const char* name) {
 }
 }  // namespace
 
-Request::Request(std::unique_ptr<FCGX_Request> req) : req_(std::move(req)) {}
+Request::Request(std::unique_ptr<FCGX_Request> req, loop::EventLoop& loop,
+                 std::weak_ptr<Listener*> listener)
+    : req_(std::move(req)), loop_(loop), listener_(std::move(listener)) {}
 
 Request::~Request() {
     finish();
 }
 
-int Request::fd() const {
-    return req_->ipcFd;
+void Request::watch_hangup(std::function<void()> on_gone) {
+    if (finished_) return;
+    hangup_watched_ = true;
+    // POLLRDHUP only: unread request bytes must not wake us.
+    loop_.watch(req_->ipcFd, POLLRDHUP, [on_gone = std::move(on_gone)](short) { on_gone(); });
+}
+
+void Request::unwatch_hangup() {
+    if (!hangup_watched_) return;
+    hangup_watched_ = false;
+    loop_.unwatch(req_->ipcFd);
 }
 
 void Request::read_params(std::size_t max_body, bool body_buffered) {
@@ -105,19 +118,27 @@ void Request::respond(int status, std::string_view content_type, std::string_vie
 void Request::finish() {
     if (finished_) return;
     finished_ = true;
+    unwatch_hangup();
     // Without FCGX_Detach, FCGX_Finish_r shuts the socket down and waits up to 2 s
     // for nginx's EOF, blocking the loop (FACTS.md: LIBFCGI_OS_CLOSE_POLL_TIMEOUT).
     FCGX_Detach(req_.get());
     int fd = req_->ipcFd;
+    auto listener = listener_.lock();
     // Closing with an unread body in the socket makes the kernel reset the
     // connection, and nginx may lose the answer we just wrote (seen with 413s).
     // Keep the fd, shut down our side, and let the listener discard the rest.
-    bool unread = body_unread_ && linger_ && fd >= 0;
-    req_->keepConnection = unread ? 1 : 0;  // we never keep connections otherwise
+    bool unread = body_unread_ && listener && fd >= 0;
+    // libfcgi set keepConnection from nginx's BEGIN_REQUEST flag (FCGI_KEEP_CONN).
+    bool keep =
+        !unread && req_->keepConnection && ok_ && listener && fd >= 0 && (*listener)->accepting();
+    req_->keepConnection = (unread || keep) ? 1 : 0;
+    // Closes the fd itself when the answer could not be written, kept or not.
     FCGX_Finish_r(req_.get());
     if (unread) {
         ::shutdown(fd, SHUT_WR);
-        linger_(fd);
+        (*listener)->linger(fd);
+    } else if (keep && req_->ipcFd >= 0) {
+        (*listener)->keep(fd);
     }
 }
 

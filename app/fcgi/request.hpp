@@ -1,26 +1,38 @@
 #pragma once
 // One FastCGI request: the only type outside fcgi/ that stands for libfcgi's
 // FCGX_Request. Writes go straight to nginx (blocking fd: FACTS.md explains why).
+// When nginx asked to keep the connection (fastcgi_keep_conn on), finish() hands
+// it back to the listener, which waits for nginx's next request on it.
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "http/request.hpp"
+#include "loop/event_loop.hpp"
 
 struct FCGX_Request;
 
 namespace asyncpage::fcgi {
 
+class Listener;
+
 class Request {
   public:
-    explicit Request(std::unique_ptr<FCGX_Request> req);
+    Request(std::unique_ptr<FCGX_Request> req, loop::EventLoop& loop,
+            std::weak_ptr<Listener*> listener);
     ~Request();
     Request(const Request&) = delete;
     Request& operator=(const Request&) = delete;
 
     const http::Request& http() const { return http_; }
-    int fd() const;
+
+    // Calls `on_gone` when nginx closes the connection before the answer: the
+    // browser left (nginx sends no ABORT_REQUEST; FACTS.md). Watched until
+    // unwatch_hangup() or finish(), which also stop it: the fd may serve nginx's
+    // next request after that, so nobody else may watch or unwatch it.
+    void watch_hangup(std::function<void()> on_gone);
+    void unwatch_hangup();
 
     // A whole response: Status, Content-Type, extra header lines ("Name: value\r\n"
     // each), body; then finish().
@@ -31,8 +43,9 @@ class Request {
                        std::string_view extra_headers = {});
     void write(std::string_view data);
     void flush();
-    // Ends the response and closes the connection without libfcgi's 2 s linger
-    // (FCGX_Detach first; FACTS.md). Idempotent.
+    // Ends the response; keeps the connection for nginx's next request when nginx
+    // asked for that, else closes it without libfcgi's 2 s linger (FCGX_Detach
+    // first; FACTS.md). Idempotent.
     void finish();
     bool finished() const { return finished_; }
     // False once a write failed (nginx closed the connection).
@@ -43,9 +56,12 @@ class Request {
     friend class Listener;
 
     std::unique_ptr<FCGX_Request> req_;
-    // Takes the fd of a request whose body was left unread (see finish()).
-    std::function<void(int fd)> linger_;
+    loop::EventLoop& loop_;
+    // Takes the connection back after the answer (kept, or lingering over an
+    // unread body); expired once the listener is gone.
+    std::weak_ptr<Listener*> listener_;
     http::Request http_;
+    bool hangup_watched_ = false;
     bool finished_ = false;
     bool ok_ = true;
     bool body_too_large_ = false;

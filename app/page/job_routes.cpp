@@ -133,10 +133,7 @@ class JobRoutes::Watch final : public jobs::Watcher {
     void start(Millis timeout) {
         routes_.hub_.add(this);
         auto& req = *held_->request;
-        // nginx closes the connection when the browser leaves (FACTS.md). The fd
-        // is kept: once answered, the request no longer knows it.
-        fd_ = req.fd();
-        routes_.loop_.watch(fd_, POLLRDHUP, [this](short) { end(); });
+        req.watch_hangup([this] { end(); });
         if (kind_ == Kind::LongPoll) {
             timer_ = routes_.loop_.add_timer(timeout, [this] {
                 timer_ = 0;
@@ -199,8 +196,7 @@ class JobRoutes::Watch final : public jobs::Watcher {
         if (ended_) return;
         ended_ = true;
         routes_.hub_.remove(this);
-        if (fd_ >= 0) routes_.loop_.unwatch(fd_);
-        fd_ = -1;
+        held_->request->unwatch_hangup();
         routes_.loop_.cancel_timer(timer_);
         timer_ = 0;
         held_->request->finish();
@@ -246,7 +242,6 @@ class JobRoutes::Watch final : public jobs::Watcher {
     Kind kind_;
     std::int64_t since_;
     loop::TimerId timer_ = 0;
-    int fd_ = -1;
     std::string last_json_;
     std::string last_state_;
     std::int64_t last_version_ = 0;

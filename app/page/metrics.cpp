@@ -52,6 +52,12 @@ std::string Metrics::render(const pg::PoolStats& pool, int pool_size,
             client_aborts);
     counter("asyncpage_rejected_total", "Requests answered 503 because max_pending was reached.",
             rejected);
+    counter("asyncpage_fastcgi_requests_total", "FastCGI requests read from nginx.",
+            fastcgi_requests);
+    counter("asyncpage_fastcgi_connections_total",
+            "FastCGI connections accepted from nginx (fewer than requests when nginx keeps "
+            "them: fastcgi_keep_conn on).",
+            fastcgi_connections);
     counter("asyncpage_pg_connects_total", "Connection attempts to PostgreSQL.", pool.connects);
     counter("asyncpage_pg_connections_lost_total", "Pooled connections that broke.", pool.broken);
     gauge("asyncpage_jobs_running", "Background jobs this worker is running.", jobs.running);

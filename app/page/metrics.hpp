@@ -27,6 +27,8 @@ struct Metrics {
     std::uint64_t timeouts = 0;                      // pages whose deadline passed
     std::uint64_t client_aborts = 0;                 // pages whose client left
     std::uint64_t rejected = 0;                      // 503 at max_pending
+    std::uint64_t fastcgi_requests = 0;              // requests read from nginx
+    std::uint64_t fastcgi_connections = 0;           // connections accepted from nginx
     std::array<std::uint64_t, kBuckets.size()> latency_buckets{};
     std::uint64_t latency_count = 0;
     double latency_sum = 0;

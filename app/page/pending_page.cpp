@@ -36,7 +36,7 @@ PendingPage::~PendingPage() {
     for (auto& t : tasks_)
         t->stop(SectionStatus::Cancelled, "worker shutting down");
     env_.loop.cancel_timer(deadline_timer_);
-    if (request_ && !request_->finished()) env_.loop.unwatch(request_->fd());
+    if (request_) request_->unwatch_hangup();
 }
 
 double PendingPage::since_start() const {
@@ -68,9 +68,7 @@ void PendingPage::start() {
         deadline_timer_ = 0;
         on_deadline();
     });
-    // nginx sends no ABORT_REQUEST when the browser leaves; it closes the connection
-    // (FACTS.md). POLLRDHUP only: unread request bytes must not wake us.
-    env_.loop.watch(request_->fd(), POLLRDHUP, [this](short) { on_client_gone(); });
+    request_->watch_hangup([this] { on_client_gone(); });
 
     // Tasks may finish synchronously only on a broken send; start them all first.
     for (std::size_t i = 0; i < tasks_.size() && state_ != PageState::Done; ++i)
@@ -140,7 +138,7 @@ void PendingPage::finish(EndReason reason) {
     state_ = PageState::Done;
     env_.loop.cancel_timer(deadline_timer_);
     deadline_timer_ = 0;
-    env_.loop.unwatch(request_->fd());
+    request_->unwatch_hangup();
     for (auto& t : tasks_)
         t->stop(SectionStatus::Cancelled, "page ended");
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Holds N long polls on one job straight on asyncpage's FastCGI socket, then
+"""Holds N long polls on one job straight on asyncpage's FastCGI socket (each on
+a connection it asks the worker to keep, as nginx does with fastcgi_keep_conn), then
 changes the job's progress (an UPDATE like the runner's, whose trigger sends the
 NOTIFY) and measures how long until the last waiter was answered.
 
@@ -31,8 +32,23 @@ def request(job, since):
         ("REQUEST_METHOD", "GET"), ("DOCUMENT_URI", f"/jobs/{job}/wait"),
         ("QUERY_STRING", f"since={since}&timeout=60"), ("HTTP_ACCEPT", "application/json"),
         ("CONTENT_LENGTH", "")])
-    return (record(1, 1, bytes([0, 1, 0, 0, 0, 0, 0, 0])) + record(4, 1, params) + record(4, 1, b"")
+    # FCGI_KEEP_CONN, as nginx sends it with fastcgi_keep_conn on (the deployed
+    # setting): the worker answers and keeps the connection, as it would for nginx.
+    return (record(1, 1, bytes([0, 1, 1, 0, 0, 0, 0, 0])) + record(4, 1, params) + record(4, 1, b"")
             + record(5, 1, b""))
+
+
+def ended(data):
+    """True once the records in data include END_REQUEST (type 3)."""
+    off = 0
+    while off + 8 <= len(data):
+        total = 8 + (data[off + 4] << 8 | data[off + 5]) + data[off + 6]
+        if off + total > len(data):
+            return False
+        if data[off + 1] == 3:
+            return True
+        off += total
+    return False
 
 
 async def waiter(sock, job, since, done_times, connected):
@@ -40,7 +56,12 @@ async def waiter(sock, job, since, done_times, connected):
     writer.write(request(job, since))
     await writer.drain()
     connected.append(1)
-    data = await reader.read()  # until the worker closes
+    data = b""
+    while not ended(data):  # the worker keeps the connection: read up to END_REQUEST
+        chunk = await reader.read(65536)
+        if not chunk:
+            break
+        data += chunk
     done_times.append(time.monotonic())
     writer.close()
     return b"Status: 200" in data or b'"version"' in data
