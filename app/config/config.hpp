@@ -20,7 +20,7 @@ struct Config {
     std::chrono::milliseconds job_retention{24 * 3600 * 1000};
     std::string reports_dir = "reports";
     std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
-    std::string access_log;          // empty: stderr
+    std::string access_log;          // empty: stderr; "off": none
     std::string error_log;           // empty: stderr
     std::size_t max_body = 1024 * 1024;
     double report_share = 0.5;  // (0, 1]

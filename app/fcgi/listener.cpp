@@ -197,6 +197,18 @@ Peek check_records(const unsigned char* buf, std::size_t n, const char** why, bo
     }
     return Peek::Incomplete;
 }
+// Bytes of the complete STDIN records at the start of buf. nginx sends a
+// request's STDIN only after its BEGIN_REQUEST, so on a kept connection leading
+// STDIN records are the previous request's.
+std::size_t previous_records(const unsigned char* buf, std::size_t n) {
+    std::size_t off = 0;
+    while (off + 8 <= n && buf[off] == FCGI_VERSION_1 && buf[off + 1] == FCGI_STDIN) {
+        std::size_t total = 8 + ((std::size_t(buf[off + 4]) << 8) | buf[off + 5]) + buf[off + 6];
+        if (off + total > n) break;
+        off += total;
+    }
+    return off;
+}
 }  // namespace
 
 int open_listen_socket(const std::string& listen) {
@@ -316,39 +328,17 @@ void Listener::keep(int fd) {
     loop_.watch(fd, POLLIN, [this, fd](short) { on_handshake_readable(fd); });
 }
 
-// On a kept connection, the previous request's last STDIN record (empty) may
-// still be in the socket: libfcgi stops reading once it has what it needs.
-// nginx sends a request's STDIN only after its BEGIN_REQUEST, so leading STDIN
-// records are the previous request's: read them out of the way.
-void Listener::skip_previous_records(int fd) {
-    for (;;) {
-        unsigned char h[8];
-        ssize_t n = ::recv(fd, h, sizeof h, MSG_PEEK | MSG_DONTWAIT);
-        if (n < 8 || h[0] != FCGI_VERSION_1 || h[1] != FCGI_STDIN) return;
-        std::size_t total = 8 + ((std::size_t(h[4]) << 8) | h[5]) + h[6];
-        std::string record(total, '\0');
-        n = ::recv(fd, record.data(), total, MSG_PEEK | MSG_DONTWAIT);
-        if (n < 0 || std::size_t(n) < total) return;  // not all there: the check below decides
-        if (::recv(fd, record.data(), total, MSG_DONTWAIT) != ssize_t(total)) return;
-    }
-}
-
 void Listener::on_handshake_readable(int fd) {
     auto it = handshakes_.find(fd);
     if (it == handshakes_.end()) return;
     bool idle = it->second.idle;
-    if (idle) skip_previous_records(fd);
-    unsigned char buf[kPeekLimit];
-    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    unsigned char peeked[kPeekLimit];
+    const unsigned char* buf = peeked;
+    ssize_t n = ::recv(fd, peeked, sizeof peeked, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0) {
         drop_handshake(fd, idle ? "nginx closed the kept connection"
                                 : "closed before the request was complete");
         return;
-    }
-    if (n > 0 && idle) {  // the next request begins: it has 5 s to arrive whole
-        loop_.cancel_timer(it->second.timer);
-        handshakes_.erase(it);
-        start_handshake(fd, false);
     }
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -356,6 +346,23 @@ void Listener::on_handshake_readable(int fd) {
             return;
         }
         n = 0;
+    }
+    if (idle && n > 0) {
+        // The previous request's last STDIN record (empty) may still be in the
+        // socket: libfcgi stops reading once it has what it needs. Read it out of
+        // the way (the peeked bytes are in the socket: this cannot block).
+        std::size_t skip = previous_records(peeked, std::size_t(n));
+        if (skip > 0 && ::recv(fd, peeked, skip, MSG_DONTWAIT) != ssize_t(skip)) {
+            drop_handshake(fd, "cannot read the previous request's records");
+            return;
+        }
+        buf += skip;
+        n -= ssize_t(skip);
+        if (n > 0) {  // the next request begins: it has 5 s to arrive whole
+            loop_.cancel_timer(it->second.timer);
+            handshakes_.erase(it);
+            start_handshake(fd, false);
+        }
     }
     const char* why = "";
     bool body_buffered = false;

@@ -47,7 +47,6 @@ class Listener {
     void on_acceptable();
     void start_handshake(int fd, bool idle);
     void on_handshake_readable(int fd);
-    void skip_previous_records(int fd);
     void drop_handshake(int fd, const char* why);
     void hand_over(int fd, bool body_buffered);
     void pause_accepting(Millis how_long);

@@ -2,6 +2,7 @@
 #include "log/log.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace asyncpage::log {
@@ -29,6 +30,12 @@ void setup(const Options& options) {
     error->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + options.process + "] %v");
     error->flush_on(spdlog::level::warn);
     spdlog::set_default_logger(error);
+    if (options.access_log == "off") {  // as nginx's `access_log off`
+        g_access = std::make_shared<spdlog::logger>(
+            "access", std::make_shared<spdlog::sinks::null_sink_mt>());
+        g_access->set_level(spdlog::level::off);
+        return;
+    }
     g_access = make("access", options.access_log);
     g_access->set_level(spdlog::level::info);
     g_access->set_pattern("%Y-%m-%dT%H:%M:%S.%e access [" + options.process + "] %v");

@@ -261,6 +261,8 @@ void PendingPage::csv_error(const std::string& sqlstate, const std::string& mess
 }
 
 void PendingPage::log_access(render::PageStatus status, EndReason reason) const {
+    const auto& logger = log::access();
+    if (!logger->should_log(spdlog::level::info)) return;  // access_log = "off"
     std::string sections;
     double wait = 0;
     for (auto& r : results_) {
@@ -271,11 +273,11 @@ void PendingPage::log_access(render::PageStatus status, EndReason reason) const 
                        r.elapsed_ms);
     }
     (void)reason;
-    log::access()->info(
-        "{} {} report={} status={} total_ms={:.1f} wait_ms={:.1f} sections=[{}]{}{}{}",
-        request_->http().method, request_->http().path, report_->name, render::to_string(status),
-        since_start(), wait, sections, csv_rows_ ? fmt::format(" rows={}", csv_rows_) : "",
-        end_note_.empty() ? "" : " end=", end_note_);
+    logger->info("{} {} report={} status={} total_ms={:.1f} wait_ms={:.1f} sections=[{}]{}{}{}",
+                 request_->http().method, request_->http().path, report_->name,
+                 render::to_string(status), since_start(), wait, sections,
+                 csv_rows_ ? fmt::format(" rows={}", csv_rows_) : "",
+                 end_note_.empty() ? "" : " end=", end_note_);
 }
 
 }  // namespace asyncpage::page

@@ -225,6 +225,29 @@ BOOST_AUTO_TEST_CASE(sigusr1_reopens_log_files_after_rotation) {
                "pages are still logged to the rotated file");
 }
 
+BOOST_AUTO_TEST_CASE(access_log_off_logs_no_pages) {
+    // Default: access lines go to stderr (the server log here), as the check sees.
+    ServerOptions on;
+    on.workers = 1;
+    Stack logged(on);
+    BOOST_TEST_REQUIRE(logged.get("/reports/trivial?format=json").status == 200);
+    BOOST_TEST(
+        wait_until([&] { return contains(logged.server().log_tail(50), " access ["); }, 3s, 20ms));
+
+    ServerOptions off;
+    off.workers = 1;
+    off.config["access_log"] = "\"off\"";
+    Stack s(off);
+    for (int i = 0; i < 3; ++i)
+        BOOST_TEST_REQUIRE(s.get("/reports/trivial?format=json").status == 200);
+    std::this_thread::sleep_for(200ms);
+    std::string log = s.server().log_tail(200);
+    BOOST_TEST(!contains(log, " access ["), log);
+    BOOST_TEST(contains(log, "serving"), "the error log itself still works: " << log);
+    BOOST_TEST(!fs::exists(s.server().dir() / "off"));
+    BOOST_TEST(!fs::exists(fs::current_path() / "off"), "access_log = off wrote a file named off");
+}
+
 BOOST_AUTO_TEST_CASE(sigquit_stops_at_once) {
     ServerOptions o;
     o.workers = 1;
