@@ -1,5 +1,5 @@
 -- title: Twenty queries
--- description: Twenty one-row queries on one connection, in order.
+-- description: Twenty one-row queries, as twenty sections run in parallel on pooled connections.
 -- param: id1 int required min 1 max 10000
 -- param: id2 int required min 1 max 10000
 -- param: id3 int required min 1 max 10000
@@ -21,7 +21,7 @@
 -- param: id19 int required min 1 max 10000
 -- param: id20 int required min 1 max 10000
 -- timeout: 5s
--- parallel: false
+-- parallel: true
 
 -- section: q1
 SELECT id, name, price FROM bench_items WHERE id = :id1;
