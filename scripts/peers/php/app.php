@@ -57,15 +57,20 @@ switch ($page) {
         json_page('twenty', $sections);
         break;
     case 'fortunes':
+        // asyncpage's own page for this report (scripts/peers/fortunes.html, its
+        // markup with the table rows, times and count left out): the same HTML.
+        $t0 = hrtime(true);
         $rows = db()->query('SELECT id, message FROM fortune')->fetchAll(PDO::FETCH_NUM);
         $rows[] = [0, 'Additional fortune added at request time.'];
         usort($rows, fn($a, $b) => strcmp($a[1], $b[1]));
+        [$head, $tail] = explode('@ROWS@', file_get_contents(__DIR__ . '/../fortunes.html'), 2);
         header('Content-Type: text/html; charset=utf-8');
-        echo "<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>";
+        echo str_replace('@MS@', sprintf('%.1f', (hrtime(true) - $t0) / 1e6), $head);
         foreach ($rows as [$id, $message]) {
-            echo '<tr><td>', $id, '</td><td>', htmlspecialchars((string)$message, ENT_QUOTES | ENT_HTML5, 'UTF-8'), '</td></tr>';
+            echo '<tr><td class="n">', $id, '</td><td>',
+                htmlspecialchars((string)$message, ENT_QUOTES | ENT_HTML401, 'UTF-8'), "</td></tr>\n";
         }
-        echo '</table></body></html>';
+        echo str_replace('@COUNT@', (string)count($rows), $tail);
         break;
     default:
         http_response_code(404);
