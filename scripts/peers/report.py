@@ -176,14 +176,18 @@ if cpu and reqs:
     us = float(cpu["cpu_seconds"]) / reqs * 1e6
     add("S4 one-row page", "server CPU per page", fmt(us, "us"), target="≤ 50 µs", ok=us <= 50,
         ratio="nginx + asyncpage + PostgreSQL")
-t = tput["twenty"]
-add("S4 20-query page, 64 conns", "throughput", fmt(t["asyncpage"], "rps"), fmt(t["php"], "rps"),
-    fmt(t["node"], "rps"), ratio=f"{ratio(t['asyncpage'], t['php']) or 0:.1f}× PHP",
-    target="≥ 1.5× PHP", ok=bool(t["asyncpage"] and t["php"] and t["asyncpage"] >= 1.5 * t["php"]))
-t = tput["fortunes"]
-add("S4 Fortunes page, 64 conns", "throughput", fmt(t["asyncpage"], "rps"), fmt(t["php"], "rps"),
-    fmt(t["node"], "rps"), ratio=f"{ratio(t['asyncpage'], t['node']) or 0:.1f}× Node",
-    target="≥ 2× Node", ok=bool(t["asyncpage"] and t["node"] and t["asyncpage"] >= 2 * t["node"]))
+
+
+def vs_peer(page, label, peer, factor):
+    """A throughput row whose target is `factor` times one peer's."""
+    t, name = tput[page], {"php": "PHP", "node": "Node"}[peer]
+    add(label, "throughput", fmt(t["asyncpage"], "rps"), fmt(t["php"], "rps"), fmt(t["node"], "rps"),
+        ratio=f"{ratio(t['asyncpage'], t[peer]) or 0:.1f}× {name}", target=f"≥ {factor:g}× {name}",
+        ok=bool(t["asyncpage"] and t[peer] and t["asyncpage"] >= factor * t[peer]))
+
+
+vs_peer("twenty", "S4 20-query page, 64 conns", "php", 1.5)
+vs_peer("fortunes", "S4 Fortunes page, 64 conns", "node", 2)
 
 # S5
 answers, stops = [], []

@@ -4,7 +4,6 @@
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
-const path = require('node:path');
 const { Pool } = require('pg');
 
 const pool = new Pool({ max: 32 });
@@ -26,9 +25,11 @@ function json(res, report, sections) {
 
 const section = (name, r) => ({ name, status: 'ok', rows: r.rows.map((row) => Object.values(row)) });
 
-// asyncpage's own page for the Fortunes report (its markup with the table rows,
-// times and count left out), read once: the same HTML as asyncpage sends.
-const [FORTUNES_HEAD, FORTUNES_TAIL] = fs.readFileSync(path.join(__dirname, '..', 'fortunes.html'), 'utf8').split('@ROWS@');
+// asyncpage's own page for the Fortunes report, with the table rows, times and
+// count left out (BENCH_FORTUNES, written by scripts/bench before the Fortunes
+// loads), read on first use: the same HTML as asyncpage sends.
+let fortunesPage = null;
+const fortunesTemplate = () => (fortunesPage ??= fs.readFileSync(process.env.BENCH_FORTUNES, 'utf8').split('@ROWS@'));
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
@@ -53,9 +54,10 @@ async function handle(req, res) {
       const rows = (await pool.query('SELECT id, message FROM fortune')).rows;
       rows.push({ id: 0, message: 'Additional fortune added at request time.' });
       rows.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
-      let html = FORTUNES_HEAD.replaceAll('@MS@', (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1));
+      const [head, tail] = fortunesTemplate();
+      let html = head.replaceAll('@MS@', (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1));
       for (const r of rows) html += `<tr><td class="n">${r.id}</td><td>${escapeHtml(r.message)}</td></tr>\n`;
-      html += FORTUNES_TAIL.replace('@COUNT@', String(rows.length));
+      html += tail.replace('@COUNT@', String(rows.length));
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) });
       return res.end(html);
     }

@@ -57,13 +57,13 @@ switch ($page) {
         json_page('twenty', $sections);
         break;
     case 'fortunes':
-        // asyncpage's own page for this report (scripts/peers/fortunes.html, its
-        // markup with the table rows, times and count left out): the same HTML.
+        // asyncpage's own page for this report, with the table rows, times and
+        // count left out (written by scripts/bench): the same HTML.
         $t0 = hrtime(true);
         $rows = db()->query('SELECT id, message FROM fortune')->fetchAll(PDO::FETCH_NUM);
         $rows[] = [0, 'Additional fortune added at request time.'];
         usort($rows, fn($a, $b) => strcmp($a[1], $b[1]));
-        [$head, $tail] = explode('@ROWS@', file_get_contents(__DIR__ . '/../fortunes.html'), 2);
+        [$head, $tail] = explode('@ROWS@', file_get_contents(getenv('BENCH_FORTUNES')), 2);
         header('Content-Type: text/html; charset=utf-8');
         echo str_replace('@MS@', sprintf('%.1f', (hrtime(true) - $t0) / 1e6), $head);
         foreach ($rows as [$id, $message]) {
