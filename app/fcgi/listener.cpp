@@ -308,11 +308,17 @@ void Listener::on_acceptable() {
 }
 
 void Listener::start_handshake(int fd, bool idle) {
-    auto timer = loop_.add_timer(idle ? kIdleTimeout : kHandshakeTimeout, [this, fd, idle] {
+    arm(handshakes_[fd] = Handshake{fd, 0, idle});
+}
+
+// (Re)starts the handshake's timer for its phase: idle, or a request arriving.
+void Listener::arm(Handshake& h) {
+    loop_.cancel_timer(h.timer);
+    int fd = h.fd;
+    h.timer = loop_.add_timer(h.idle ? kIdleTimeout : kHandshakeTimeout, [this, fd, idle = h.idle] {
         drop_handshake(fd,
                        idle ? "kept connection idle for 10 min" : "request not complete in 5 s");
     });
-    handshakes_.emplace(fd, Handshake{fd, timer, idle});
 }
 
 void Listener::shed_idle() {
@@ -359,9 +365,8 @@ void Listener::on_handshake_readable(int fd) {
         buf += skip;
         n -= ssize_t(skip);
         if (n > 0) {  // the next request begins: it has 5 s to arrive whole
-            loop_.cancel_timer(it->second.timer);
-            handshakes_.erase(it);
-            start_handshake(fd, false);
+            it->second.idle = false;
+            arm(it->second);
         }
     }
     const char* why = "";

@@ -46,6 +46,7 @@ class Listener {
     };
     void on_acceptable();
     void start_handshake(int fd, bool idle);
+    void arm(Handshake& h);
     void on_handshake_readable(int fd);
     void drop_handshake(int fd, const char* why);
     void hand_over(int fd, bool body_buffered);

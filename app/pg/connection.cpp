@@ -151,7 +151,6 @@ bool PgConnection::send_prepared(const std::string& sql, int nparams, const Oid*
 
     PreparedRun run;
     run.key = std::move(key);
-    run.sql = sql;
     if (types) run.types.assign(types, types + nparams);
     run.values.reserve(std::size_t(nparams));
     for (int i = 0; i < nparams; ++i)
@@ -173,7 +172,7 @@ bool PgConnection::send_prepare() {
     PreparedRun& run = *run_;
     run.name = "asyncpage_" + std::to_string(++statements_made_);
     run.preparing = true;
-    return PQsendPrepare(conn_, run.name.c_str(), run.sql.c_str(),
+    return PQsendPrepare(conn_, run.name.c_str(), run.key.c_str(),
                          static_cast<int>(run.values.size()),
                          run.types.empty() ? nullptr : run.types.data()) == 1;
 }

@@ -128,8 +128,9 @@ class PgConnection {
     // The statement send_prepared is running: kept until its end, because its
     // parameters are sent again after a prepare, or after a stale plan.
     struct PreparedRun {
-        std::string key;  // sql + parameter types: the prepared_ key
-        std::string sql;
+        // The prepared_ key: the SQL, a '\0', the parameter types. Its c_str() is
+        // the SQL, so the text is not kept twice.
+        std::string key;
         std::vector<Oid> types;
         std::vector<std::optional<std::string>> values;
         std::string name;
