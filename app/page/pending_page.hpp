@@ -61,6 +61,7 @@ class PendingPage final : public run::TaskHost {
     render::SectionResult& result(std::size_t section) override { return results_[section]; }
     double since_start() const override;
     bool single_row() const override { return output_ == Output::Csv; }
+    bool pipelined() const override { return output_ != Output::Csv; }
     void on_connection_acquired() override { got_connection_ = true; }
     void on_query_started() override { ++env_.metrics.queries_in_flight; }
     void on_query_stopped() override { --env_.metrics.queries_in_flight; }

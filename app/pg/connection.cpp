@@ -26,6 +26,28 @@ const char* to_string(PgConnState s) {
 }
 
 namespace {
+// Reports are a bounded set, but a reports_dir edited for months is not: past
+// this many statements a connection runs further ones unnamed.
+constexpr std::size_t kMaxPrepared = 256;
+
+// The prepared_ key: the SQL, a '\0', the parameter types.
+std::string statement_key(const std::string& sql, int nparams, const Oid* types) {
+    std::string key = sql;
+    key.push_back('\0');
+    if (types) key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * std::size_t(nparams));
+    return key;
+}
+
+// PostgreSQL refuses a prepared statement whose result columns changed (ALTER
+// TABLE under a SELECT *) on every later run; only preparing it again helps.
+bool is_stale_plan(const PGresult* res) {
+    if (PQresultStatus(res) != PGRES_FATAL_ERROR) return false;
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char* msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    return state && std::string_view(state) == "0A000" && msg &&
+           std::string_view(msg).starts_with("cached plan must not change");
+}
+
 std::string trimmed_error(PGconn* conn) {
     std::string msg = conn ? PQerrorMessage(conn) : "out of memory";
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
@@ -139,13 +161,8 @@ bool PgConnection::send(const std::string& sql, int nparams, const Oid* types,
 bool PgConnection::send_prepared(const std::string& sql, int nparams, const Oid* types,
                                  const char* const* values, bool single_row,
                                  QueryObserver* observer) {
-    std::string key = sql;
-    key.push_back('\0');
-    if (types) key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * std::size_t(nparams));
+    std::string key = statement_key(sql, nparams, types);
     auto known = prepared_.find(key);
-    // Reports are a bounded set, but a reports_dir edited for months is not:
-    // past this many, further statements run unnamed.
-    constexpr std::size_t kMaxPrepared = 256;
     if (known == prepared_.end() && prepared_.size() >= kMaxPrepared)
         return send(sql, nparams, types, values, single_row, observer);
 
@@ -190,6 +207,50 @@ bool PgConnection::send_execute() {
     return true;
 }
 
+bool PgConnection::send_pipeline(const std::vector<PipelinedStatement>& statements,
+                                 QueryObserver* observer) {
+    Pipeline pipe;
+    pipe.slots.reserve(statements.size());
+    std::unordered_map<std::string_view, std::size_t> parsing;  // key -> slot preparing it
+    bool ok = PQenterPipelineMode(conn_) == 1;
+    for (std::size_t i = 0; ok && i < statements.size(); ++i) {
+        const PipelinedStatement& st = statements[i];
+        PipelineSlot& slot = pipe.slots.emplace_back();
+        slot.key = statement_key(*st.sql, st.nparams, st.types);
+        if (auto known = prepared_.find(slot.key); known != prepared_.end()) {
+            slot.name = known->second;
+        } else if (auto earlier = parsing.find(slot.key); earlier != parsing.end()) {
+            slot.parsed_by = static_cast<int>(earlier->second);
+            slot.name = pipe.slots[earlier->second].name;
+        } else if (prepared_.size() + parsing.size() < kMaxPrepared) {
+            slot.parse = true;
+            slot.name = "asyncpage_" + std::to_string(++statements_made_);
+            parsing.emplace(pipe.slots[i].key, i);  // reserved: slots do not move
+            ok =
+                PQsendPrepare(conn_, slot.name.c_str(), st.sql->c_str(), st.nparams, st.types) == 1;
+        }
+        if (ok && slot.name.empty()) {
+            ok = PQsendQueryParams(conn_, st.sql->c_str(), st.nparams, st.types, st.values, nullptr,
+                                   nullptr, 0) == 1;
+        } else if (ok) {
+            ok = PQsendQueryPrepared(conn_, slot.name.c_str(), st.nparams, st.values, nullptr,
+                                     nullptr, 0) == 1;
+        }
+        // libpq 15's PQpipelineSync also flushes: one write per statement, while
+        // PostgreSQL reads what has arrived in one go.
+        ok = ok && PQpipelineSync(conn_) == 1;
+    }
+    if (!ok) {
+        std::string why = "send failed: " + trimmed_error(conn_);
+        observer_ = nullptr;
+        fail(why);
+        return false;
+    }
+    pipe.stage = pipe.slots.front().parse ? Pipeline::Stage::Parse : Pipeline::Stage::Exec;
+    pipe_ = std::move(pipe);
+    return start_query(observer);
+}
+
 bool PgConnection::start_query(QueryObserver* observer) {
     observer_ = observer;
     state_ = PgConnState::Busy;
@@ -210,8 +271,7 @@ PgConnection::Step PgConnection::next_prepared_step() {
         if (state_ != PgConnState::Busy) return Step::Over;  // cancelled meanwhile
         sent = send_execute();
     } else if (run.stale_plan) {
-        // PostgreSQL refuses a prepared statement whose result columns changed
-        // (ALTER TABLE under a SELECT *): prepare it again, once, and re-run it.
+        // A stale plan (is_stale_plan): prepare it again, once, and re-run it.
         run.stale_plan = false;
         run.retried = true;
         prepared_.erase(run.key);
@@ -238,15 +298,9 @@ bool PgConnection::swallow_prepared_result(const PGresult* res) {
         run.failed = true;
         return false;
     }
-    if (st != PGRES_FATAL_ERROR || run.retried) return false;
-    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    const char* msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    if (state && std::string_view(state) == "0A000" && msg &&
-        std::string_view(msg).starts_with("cached plan must not change")) {
-        run.stale_plan = true;
-        return true;
-    }
-    return false;
+    if (run.retried || !is_stale_plan(res)) return false;
+    run.stale_plan = true;
+    return true;
 }
 
 void PgConnection::flush() {
@@ -280,6 +334,10 @@ void PgConnection::on_readable() {
     // PQgetResult blocks while PQisBusy() is 1 (FACTS.md): only call it when not busy.
     while (query_running_ && PQisBusy(conn_) == 0) {
         PGresult* res = PQgetResult(conn_);
+        if (pipe_) {
+            if (!on_pipeline_result(res)) return;
+            continue;
+        }
         if (res == nullptr) {
             if (run_) {
                 Step step = next_prepared_step();
@@ -307,6 +365,79 @@ void PgConnection::on_readable() {
     if (PQstatus(conn_) == CONNECTION_BAD) fail(trimmed_error(conn_));
 }
 
+// One result of a pipeline (res may be NULL, the end of a statement's step).
+// False when on_readable must stop reading: the pipeline is over and the
+// observer told, or the connection broke or was given up meanwhile.
+bool PgConnection::on_pipeline_result(PGresult* raw) {
+    using Stage = Pipeline::Stage;
+    Pipeline& pipe = *pipe_;
+    PipelineSlot& slot = pipe.slots[pipe.current];
+    render::PgResultPtr res(raw);
+    switch (pipe.stage) {
+        case Stage::Parse:
+            if (!raw) {
+                pipe.stage = Stage::Exec;
+                return true;
+            }
+            if (PQresultStatus(raw) == PGRES_COMMAND_OK) {
+                prepared_[slot.key] = slot.name;
+                return true;
+            }
+            slot.parse_failed = true;  // the SQL's own error: the observer's
+            break;
+        case Stage::Exec:
+            if (!raw) {
+                pipe.stage = Stage::Sync;
+                return true;
+            }
+            // Skipped after its own failed Parse, whose error was delivered.
+            if (PQresultStatus(raw) == PGRES_PIPELINE_ABORTED) return true;
+            if ((slot.parsed_by >= 0 && pipe.slots[std::size_t(slot.parsed_by)].parse_failed) ||
+                is_stale_plan(raw)) {
+                slot.redo = true;
+                if (slot.parsed_by < 0) prepared_.erase(slot.key);
+                return true;
+            }
+            break;
+        case Stage::Sync:
+            if (!raw || PQresultStatus(raw) != PGRES_PIPELINE_SYNC) {
+                fail("unexpected result in a pipeline: " +
+                     std::string(raw ? PQresStatus(PQresultStatus(raw)) : "none"));
+                return false;
+            }
+            return end_pipelined_statement();
+    }
+    if (observer_ && state_ == PgConnState::Busy) observer_->on_result(*this, std::move(res));
+    return state_ != PgConnState::Broken;
+}
+
+// A pipelined statement's Sync arrived: its implicit transaction is over.
+bool PgConnection::end_pipelined_statement() {
+    Pipeline& pipe = *pipe_;
+    redo_ = pipe.slots[pipe.current].redo;
+    bool last = ++pipe.current == pipe.slots.size();
+    if (last) {
+        pipe_.reset();
+        query_running_ = false;
+        if (PQexitPipelineMode(conn_) != 1) {
+            fail("cannot leave pipeline mode: " + trimmed_error(conn_));
+            return false;
+        }
+    } else {
+        pipe.stage =
+            pipe.slots[pipe.current].parse ? Pipeline::Stage::Parse : Pipeline::Stage::Exec;
+    }
+    if (state_ == PgConnState::Cancelling) {
+        if (last && !cancel_pending_) events_.on_cancel_finished(*this);
+    } else if (observer_) {
+        QueryObserver* obs = observer_;
+        if (last) observer_ = nullptr;
+        obs->on_query_end(*this);
+    }
+    redo_ = false;
+    return !last && state_ != PgConnState::Broken;
+}
+
 void PgConnection::make_idle() {
     observer_ = nullptr;
     state_ = PgConnState::Idle;
@@ -321,6 +452,13 @@ PGcancel* PgConnection::start_cancel() {
     state_ = PgConnState::Cancelling;
     cancel_pending_ = true;
     return PQgetCancel(conn_);  // copies the backend key; does not block
+}
+
+PGcancel* PgConnection::abandon() {
+    PGcancel* cancel = PQgetCancel(conn_);
+    observer_ = nullptr;
+    close("given up with statements still queued");
+    return cancel;
 }
 
 void PgConnection::cancel_request_sent() {
@@ -345,6 +483,7 @@ void PgConnection::close(const std::string& why) {
     state_ = PgConnState::Broken;
     query_running_ = false;
     run_.reset();
+    pipe_.reset();
     loop_.cancel_timer(connect_timer_);
     connect_timer_ = 0;
     if (fd_ >= 0) loop_.unwatch(fd_);

@@ -1,8 +1,8 @@
 #pragma once
 // One PostgreSQL connection driven through libpq's asynchronous API from the loop:
 // non-blocking connect (PQconnectStart/PQconnectPoll), queries with
-// PQsendQueryParams or named prepared statements + PQflush, results with
-// PQconsumeInput/PQisBusy/PQgetResult.
+// PQsendQueryParams or named prepared statements (one at a time, or several in
+// pipeline mode) + PQflush, results with PQconsumeInput/PQisBusy/PQgetResult.
 #include <libpq-fe.h>
 
 #include <cstdint>
@@ -28,7 +28,9 @@ class QueryObserver {
     // single-row mode, or an error result (then on_query_end follows).
     virtual void on_result(PgConnection& conn, render::PgResultPtr result) = 0;
     // PQgetResult returned NULL: the query is over and the connection is the
-    // observer's to reuse or release.
+    // observer's to reuse or release. In a pipeline, it is called once per
+    // statement, and the connection is the observer's again only after the last
+    // (PgConnection::pipeline_left() is then 0).
     virtual void on_query_end(PgConnection& conn) = 0;
     // The connection broke mid-query; it is gone after this returns.
     virtual void on_connection_lost(PgConnection& conn, const std::string& why) = 0;
@@ -60,6 +62,15 @@ class ConnectionEvents {
     virtual void on_broken(PgConnection& conn, const std::string& why, PgConnState was) = 0;
 };
 
+// One statement of a pipeline: pointers into the sender's own data, read only
+// while send_pipeline runs.
+struct PipelinedStatement {
+    const std::string* sql;
+    int nparams;
+    const Oid* types;
+    const char* const* values;
+};
+
 class PgConnection {
   public:
     PgConnection(loop::EventLoop& loop, ConnectionEvents& events, std::uint64_t id);
@@ -86,11 +97,34 @@ class PgConnection {
                                      const char* const* values, bool single_row,
                                      QueryObserver* observer);
     std::size_t prepared_statements() const { return prepared_.size(); }
+    // Sends every statement at once in pipeline mode, each prepared as by
+    // send_prepared and followed by its own Sync, so that each still runs in its
+    // own implicit transaction and a failing one does not stop the next
+    // (DESIGN §3); PostgreSQL runs them back to back without a round trip between
+    // them. Results come in order; on_query_end follows each statement.
+    // Not for single-row mode. Returns false as send() does.
+    [[nodiscard]] bool send_pipeline(const std::vector<PipelinedStatement>& statements,
+                                     QueryObserver* observer);
+    // Statements of the running pipeline whose end the observer has not yet
+    // heard, the running one included; 0 when no pipeline runs.
+    std::size_t pipeline_left() const { return pipe_ ? pipe_->slots.size() - pipe_->current : 0; }
+    // In on_query_end of a pipelined statement: the statement did not run, because
+    // its prepared plan went stale (as for send_prepared) or the Parse it
+    // depended on failed. It cannot be run again in place, since the statements
+    // behind it are already queued; the observer sends it again on its own.
+    bool statement_redo() const { return redo_; }
 
     // The pool hands the connection to a holder (Busy before any query is sent, so
     // a failure is accounted to the holder) or takes it back (Idle).
     void assign() { state_ = PgConnState::Busy; }
     void make_idle();
+
+    // Detaches the observer and closes the connection, and returns the cancel
+    // request for the running statement (owned by the caller), to be sent after
+    // the close. For a pipeline: a cancel alone would let the queued statements
+    // start. A backend whose client is gone fails writing the cancelled
+    // statement's error, and PostgreSQL ends it before it runs another command.
+    PGcancel* abandon();
 
     // Detaches the observer and asks PostgreSQL to stop the running query. The
     // connection reports on_cancel_finished once the query ended and the cancel
@@ -124,6 +158,8 @@ class PgConnection {
     enum class Step { Sent, Over, Broken };
     Step next_prepared_step();
     bool swallow_prepared_result(const PGresult* res);
+    bool on_pipeline_result(PGresult* res);
+    bool end_pipelined_statement();
 
     // The statement send_prepared is running: kept until its end, because its
     // parameters are sent again after a prepare, or after a stale plan.
@@ -141,6 +177,26 @@ class PgConnection {
         bool retried = false;
     };
     std::optional<PreparedRun> run_;
+
+    // A send_pipeline run: each slot is one statement; its results are, in order,
+    // those of its Parse (when it prepares the statement), of its execution, and
+    // its Sync.
+    struct PipelineSlot {
+        std::string key;  // as PreparedRun's
+        std::string name;
+        int parsed_by = -1;  // the earlier slot whose Parse makes `name`
+        bool parse = false;  // this slot sends the Parse
+        bool parse_failed = false;
+        bool redo = false;
+    };
+    struct Pipeline {
+        enum class Stage { Parse, Exec, Sync };
+        std::vector<PipelineSlot> slots;
+        std::size_t current = 0;
+        Stage stage = Stage::Exec;
+    };
+    std::optional<Pipeline> pipe_;
+    bool redo_ = false;
     std::unordered_map<std::string, std::string> prepared_;  // key -> statement name
     std::uint64_t statements_made_ = 0;
 

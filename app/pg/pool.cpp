@@ -144,6 +144,18 @@ void Pool::release(PgConnection& conn) {
 
 void Pool::cancel(PgConnection& conn) {
     if (conn.state() != PgConnState::Busy) return;
+    if (conn.pipeline_left() > 1) {
+        // Statements queue behind the running one: cancelled, it would make way
+        // for them. The connection is closed first and the cancel sent after.
+        PGcancel* c = conn.abandon();
+        if (auto* s = static_cast<Share*>(conn.owner)) --s->in_use;
+        conn.owner = nullptr;
+        --busy_;
+        ++cancels_;
+        if (c) canceller_.cancel(c, 0);  // no connection to hand back: token 0
+        drop(conn);
+        return;
+    }
     PGcancel* c = conn.start_cancel();
     if (!c) {  // nothing was running: plain release
         auto* s = static_cast<Share*>(conn.owner);
@@ -198,6 +210,10 @@ void Pool::on_broken(PgConnection& conn, const std::string& why, PgConnState was
         spdlog::warn("pg connection {} (backend {}) lost: {}", conn.id(), conn.backend_pid(), why);
     }
     conn.owner = nullptr;
+    drop(conn);
+}
+
+void Pool::drop(PgConnection& conn) {
     std::uint64_t id = conn.id();
     // Never free a connection inside its own callback: after this loop pass.
     loop_.defer([this, id] {

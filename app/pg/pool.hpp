@@ -68,7 +68,8 @@ class Pool : public ConnectionEvents {
     // The holder is done with conn (its query ended): back to idle.
     void release(PgConnection& conn);
     // The holder gives up conn while a query runs: cancel it in PostgreSQL; conn
-    // rejoins the pool only once the query has ended (FACTS.md).
+    // rejoins the pool only once the query has ended (FACTS.md). A connection with
+    // pipelined statements still queued is closed instead (PgConnection::abandon).
     void cancel(PgConnection& conn);
 
     PoolStats stats() const;
@@ -81,6 +82,7 @@ class Pool : public ConnectionEvents {
 
     Share& share_for(const std::string& name, int concurrency);
     void give_back(PgConnection& conn);
+    void drop(PgConnection& conn);
     void dispatch();
     void start_connect();
     void on_cancel_sent(std::uint64_t id);

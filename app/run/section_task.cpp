@@ -63,7 +63,31 @@ void SectionTask::on_connection(pg::PgConnection& conn) {
     conn_ = &conn;
     wait_ms_ = ms_between(waiting_since_, host_.loop().now());
     host_.on_connection_acquired();
-    run_next();
+    if (host_.pipelined() && sections_.size() > 1) {
+        run_pipeline();
+    } else {
+        run_next();
+    }
+}
+
+// The section at next_ starts now: a pipelined one when the one before it ended.
+void SectionTask::begin_section() {
+    auto& r = host_.result(sections_[next_]);
+    r.wait_ms = next_ == 0 ? wait_ms_ : 0;
+    r.begin_ms = host_.since_start();
+    query_start_ = host_.loop().now();
+    error_seen_ = false;
+    host_.on_query_started();
+    query_running_ = true;
+}
+
+void SectionTask::add_params(const reports::Section& section) {
+    const auto& report = host_.report();
+    const auto& values = host_.values();
+    for (std::size_t idx : section.param_index) {
+        params_.push_back(values[idx]);
+        types_.push_back(reports::param_type_oid(report.params[idx].type));
+    }
 }
 
 void SectionTask::run_next() {
@@ -71,30 +95,47 @@ void SectionTask::run_next() {
         done();
         return;
     }
-    const auto& report = host_.report();
-    const auto& section = report.sections[sections_[next_]];
-    auto& r = host_.result(sections_[next_]);
-    r.wait_ms = next_ == 0 ? wait_ms_ : 0;
-    r.begin_ms = host_.since_start();
-    query_start_ = host_.loop().now();
-    error_seen_ = false;
+    const auto& section = host_.report().sections[sections_[next_]];
     params_.clear();
     types_.clear();
-    const auto& values = host_.values();
-    for (std::size_t idx : section.param_index) {
-        params_.push_back(values[idx]);
-        types_.push_back(reports::param_type_oid(report.params[idx].type));
-    }
-    host_.on_query_started();
-    query_running_ = true;
+    add_params(section);
+    begin_section();
     if (!conn_->send_prepared(section.sql, static_cast<int>(params_.size()), types_.data(),
-                              params_.data(), host_.single_row(), this)) {
-        // The connection broke while sending; the pool has already dropped it.
-        query_running_ = false;
-        host_.on_query_stopped();
-        conn_ = nullptr;
-        fail_rest("08006", "connection to PostgreSQL lost while sending the query");
+                              params_.data(), host_.single_row(), this))
+        send_failed();
+}
+
+// Every section at once: PostgreSQL runs them back to back, without waiting for
+// a round trip between them.
+void SectionTask::run_pipeline() {
+    const auto& sections = host_.report().sections;
+    params_.clear();
+    types_.clear();
+    std::vector<std::size_t> first_param;
+    for (std::size_t i = next_; i < sections_.size(); ++i) {
+        first_param.push_back(params_.size());
+        add_params(sections[sections_[i]]);
     }
+    std::vector<pg::PipelinedStatement> statements;
+    for (std::size_t i = next_, k = 0; i < sections_.size(); ++i, ++k) {
+        const auto& section = sections[sections_[i]];
+        statements.push_back({&section.sql, static_cast<int>(section.param_index.size()),
+                              types_.data() + first_param[k], params_.data() + first_param[k]});
+    }
+    begin_section();
+    pipelined_ = statements.size();
+    if (!conn_->send_pipeline(statements, this)) {
+        pipelined_ = 0;
+        send_failed();
+    }
+}
+
+// The connection broke while sending; the pool has already dropped it.
+void SectionTask::send_failed() {
+    query_running_ = false;
+    host_.on_query_stopped();
+    conn_ = nullptr;
+    fail_rest("08006", "connection to PostgreSQL lost while sending the query");
 }
 
 void SectionTask::on_result(pg::PgConnection&, render::PgResultPtr res) {
@@ -117,14 +158,26 @@ void SectionTask::on_result(pg::PgConnection&, render::PgResultPtr res) {
     }
 }
 
-void SectionTask::on_query_end(pg::PgConnection&) {
+void SectionTask::on_query_end(pg::PgConnection& conn) {
     query_running_ = false;
     host_.on_query_stopped();
-    auto& r = host_.result(sections_[next_]);
-    r.end_ms = host_.since_start();
-    r.elapsed_ms = ms_between(query_start_, host_.loop().now());
-    if (!error_seen_) r.status = SectionStatus::Ok;
+    std::size_t section = sections_[next_];
+    auto& r = host_.result(section);
+    if (pipelined_ > 0 && conn.statement_redo()) {
+        // It did not run (PgConnection::statement_redo): again, on its own, after
+        // the pipeline.
+        r.begin_ms = -1;
+        sections_.push_back(section);
+    } else {
+        r.end_ms = host_.since_start();
+        r.elapsed_ms = ms_between(query_start_, host_.loop().now());
+        if (!error_seen_) r.status = SectionStatus::Ok;
+    }
     ++next_;
+    if (pipelined_ > 0 && --pipelined_ > 0) {
+        begin_section();
+        return;
+    }
     // A failing section does not stop the later ones: each ran in its own
     // implicit transaction (DESIGN §3).
     run_next();
@@ -132,6 +185,7 @@ void SectionTask::on_query_end(pg::PgConnection&) {
 
 void SectionTask::on_connection_lost(pg::PgConnection&, const std::string& why) {
     query_running_ = false;
+    pipelined_ = 0;
     host_.on_query_stopped();
     conn_ = nullptr;
     fail_rest("08006", "connection to PostgreSQL lost: " + why);

@@ -1,6 +1,7 @@
 #pragma once
 // One connection's worth of a report run: a single section (parallel reports) or
-// every section in file order on one connection (parallel: false). It waits for a
+// every section in file order on one connection (parallel: false), for a page
+// pipelined: sent at once, each in its own implicit transaction. It waits for a
 // pooled connection, runs its sections, and reports into its host: a page answering
 // a request, or a background job.
 #include <libpq-fe.h>
@@ -26,6 +27,9 @@ class TaskHost {
     virtual render::SectionResult& result(std::size_t section) = 0;
     virtual double since_start() const = 0;  // ms since the run began
     virtual bool single_row() const { return false; }
+    // Whether a task's sections may be sent to PostgreSQL together in pipeline
+    // mode (pages; not single-row mode, nor jobs, whose statements run long).
+    virtual bool pipelined() const { return false; }
     virtual void on_connection_acquired() {}
     virtual void on_query_started() {}
     virtual void on_query_stopped() {}
@@ -62,6 +66,10 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     void on_connection_lost(pg::PgConnection& conn, const std::string& why) override;
     void on_notice(pg::PgConnection& conn, const PGresult* notice) override;
     void run_next();
+    void run_pipeline();
+    void begin_section();
+    void add_params(const reports::Section& section);
+    void send_failed();
     void fail_rest(const std::string& sqlstate, const std::string& message);
     void done();
 
@@ -71,6 +79,7 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     pg::PgConnection* conn_ = nullptr;
     std::vector<const char*> params_;
     std::vector<Oid> types_;
+    std::size_t pipelined_ = 0;  // sections of the running pipeline not yet ended
     TimePoint waiting_since_{};
     TimePoint query_start_{};
     double wait_ms_ = 0;

@@ -99,6 +99,13 @@ void prepare_test_schema() {
         "CREATE TABLE IF NOT EXISTS asyncpage_test_param_log ("
         " id bigserial PRIMARY KEY, qty int, since date, mode text, label text,"
         " at timestamptz DEFAULT now())");
+    // tests/reports/pipeline_*.sql: what pipelined sections did, and when.
+    tx.exec(
+        "CREATE TABLE IF NOT EXISTS asyncpage_test_pipeline_log ("
+        " id bigserial PRIMARY KEY, tag text, at timestamptz DEFAULT clock_timestamp())");
+    // Dropped by a pipeline test, so that a section fails to prepare (and passes
+    // `asyncpage check` meanwhile).
+    tx.exec("CREATE TABLE IF NOT EXISTS asyncpage_test_pipeline_gone (a int)");
     // tests/reports/plan_probe.sql: its columns change under a prepared statement.
     tx.exec("CREATE TABLE IF NOT EXISTS asyncpage_test_plan_probe (a int)");
     tx.exec(
