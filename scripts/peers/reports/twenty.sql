@@ -1,5 +1,5 @@
 -- title: Twenty queries
--- description: Twenty one-row queries, as twenty sections run in parallel on pooled connections.
+-- description: Twenty one-row queries, as twenty sections in file order on one connection, sent to PostgreSQL together (pipeline mode).
 -- param: id1 int required min 1 max 10000
 -- param: id2 int required min 1 max 10000
 -- param: id3 int required min 1 max 10000
@@ -21,7 +21,7 @@
 -- param: id19 int required min 1 max 10000
 -- param: id20 int required min 1 max 10000
 -- timeout: 5s
--- parallel: true
+-- parallel: false
 
 -- section: q1
 SELECT id, name, price FROM bench_items WHERE id = :id1;
