@@ -48,6 +48,11 @@ bool is_stale_plan(const PGresult* res) {
            std::string_view(msg).starts_with("cached plan must not change");
 }
 
+bool is_copy(const PGresult* res) {
+    ExecStatusType st = PQresultStatus(res);
+    return st == PGRES_COPY_OUT || st == PGRES_COPY_IN || st == PGRES_COPY_BOTH;
+}
+
 std::string trimmed_error(PGconn* conn) {
     std::string msg = conn ? PQerrorMessage(conn) : "out of memory";
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
@@ -334,6 +339,13 @@ void PgConnection::on_readable() {
     // PQgetResult blocks while PQisBusy() is 1 (FACTS.md): only call it when not busy.
     while (query_running_ && PQisBusy(conn_) == 0) {
         PGresult* res = PQgetResult(conn_);
+        if (res && is_copy(res)) {
+            // Report files cannot hold a COPY (the parser refuses it); should one
+            // come anyway, PQgetResult would return it forever.
+            PQclear(res);
+            fail("the statement began a COPY, which asyncpage does not run");
+            return;
+        }
         if (pipe_) {
             if (!on_pipeline_result(res)) return;
             continue;

@@ -6,6 +6,7 @@
 #include "core/text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -315,6 +316,16 @@ const char* type_name(ParamType type) {
             return "enum";
     }
     return "?";
+}
+
+// Whether SQL (from its first code character) is a COPY statement.
+bool starts_with_copy(std::string_view sql) {
+    if (sql.size() < 4) return false;
+    for (std::size_t i = 0; i < 4; ++i)
+        if (std::tolower(static_cast<unsigned char>(sql[i])) != "copy"[i]) return false;
+    if (sql.size() == 4) return true;
+    unsigned char next = static_cast<unsigned char>(sql[4]);
+    return !(std::isalnum(next) || next == '_' || next == '$' || next >= 0x80);
 }
 
 // `NAME TYPE [required] [default V] [min V] [max V] [maxlen N]`. Returns the spec,
@@ -658,6 +669,14 @@ class ReportParser {
         }
         if (!scan.first_code) {
             fail(raw.line, who + "no SQL");
+            return false;
+        }
+        if (starts_with_copy(sql.substr(*scan.first_code))) {
+            // Its rows would come as a COPY stream, which no page or job reads.
+            fail(line_of(*scan.first_code),
+                 who +
+                     "COPY cannot run in a section; write the query as a SELECT "
+                     "(format=csv streams its rows)");
             return false;
         }
         if (!scan.positional.empty()) {

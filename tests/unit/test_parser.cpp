@@ -298,6 +298,14 @@ BOOST_AUTO_TEST_CASE(positional_params_are_rejected) {
     parse_ok("-- section: s\nSELECT '$1', \"$2\", $$ $3 $$, a$1 FROM t");
 }
 
+BOOST_AUTO_TEST_CASE(copy_is_not_a_section) {
+    expect_error("-- section: s\n-- export\n  copy (SELECT 1) TO STDOUT\n", 3, "COPY cannot run");
+    expect_error("-- section: s\n/* x */ COPY t TO STDOUT", 2, "write the query as a SELECT");
+    parse_ok("-- section: s\nSELECT copy FROM copy_log");
+    parse_ok("-- section: s\nWITH c AS (SELECT 1) SELECT * FROM c");
+    parse_ok("-- section: s\ncopy_things()");
+}
+
 BOOST_AUTO_TEST_CASE(one_statement_per_section) {
     expect_error("-- section: s\nSELECT 1;\nSELECT 2;\n", 2, "one statement");
     parse_ok("-- section: s\nSELECT ';' ; -- trailing comment\n");
