@@ -469,6 +469,7 @@ PGcancel* PgConnection::start_cancel() {
 PGcancel* PgConnection::abandon() {
     PGcancel* cancel = PQgetCancel(conn_);
     observer_ = nullptr;
+    abandoned_ = true;
     close("given up with statements still queued");
     return cancel;
 }

@@ -125,6 +125,7 @@ class PgConnection {
     // start. A backend whose client is gone fails writing the cancelled
     // statement's error, and PostgreSQL ends it before it runs another command.
     PGcancel* abandon();
+    bool abandoned() const { return abandoned_; }
 
     // Detaches the observer and asks PostgreSQL to stop the running query. The
     // connection reports on_cancel_finished once the query ended and the cancel
@@ -197,6 +198,7 @@ class PgConnection {
     };
     std::optional<Pipeline> pipe_;
     bool redo_ = false;
+    bool abandoned_ = false;
     std::unordered_map<std::string, std::string> prepared_;  // key -> statement name
     std::uint64_t statements_made_ = 0;
 

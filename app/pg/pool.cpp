@@ -147,13 +147,17 @@ void Pool::cancel(PgConnection& conn) {
     if (conn.pipeline_left() > 1) {
         // Statements queue behind the running one: cancelled, it would make way
         // for them. The connection is closed first and the cancel sent after.
+        // It counts (pool size, share) until then, as a cancelled query does
+        // until it ends, so that a report timing out cannot pile up backends.
         PGcancel* c = conn.abandon();
-        if (auto* s = static_cast<Share*>(conn.owner)) --s->in_use;
-        conn.owner = nullptr;
         --busy_;
         ++cancels_;
-        if (c) canceller_.cancel(c, 0);  // no connection to hand back: token 0
-        drop(conn);
+        ++cancelling_;
+        if (c) {
+            canceller_.cancel(c, conn.id());
+        } else {
+            end_abandoned(conn);
+        }
         return;
     }
     PGcancel* c = conn.start_cancel();
@@ -174,7 +178,19 @@ void Pool::cancel(PgConnection& conn) {
 
 void Pool::on_cancel_sent(std::uint64_t id) {
     auto it = conns_.find(id);
-    if (it != conns_.end()) it->second->cancel_request_sent();
+    if (it == conns_.end()) return;
+    if (it->second->abandoned()) {
+        end_abandoned(*it->second);
+    } else {
+        it->second->cancel_request_sent();
+    }
+}
+
+void Pool::end_abandoned(PgConnection& conn) {
+    if (auto* s = static_cast<Share*>(conn.owner)) --s->in_use;
+    conn.owner = nullptr;
+    --cancelling_;
+    drop(conn);
 }
 
 void Pool::on_cancel_finished(PgConnection& conn) {

@@ -83,6 +83,7 @@ class Pool : public ConnectionEvents {
     Share& share_for(const std::string& name, int concurrency);
     void give_back(PgConnection& conn);
     void drop(PgConnection& conn);
+    void end_abandoned(PgConnection& conn);
     void dispatch();
     void start_connect();
     void on_cancel_sent(std::uint64_t id);
