@@ -36,9 +36,7 @@ BOOST_AUTO_TEST_CASE(values_have_their_json_types) {
 
     // File order, although zeta (first) finishes last.
     BOOST_TEST_REQUIRE(j["sections"].is_array());
-    std::vector<std::string> names;
-    for (const auto& sec : j["sections"])
-        names.push_back(sec["name"].get<std::string>());
+    std::vector<std::string> names = section_names(j);
     BOOST_TEST(names == (std::vector<std::string>{"zeta", "alpha", "middle"}),
                boost::test_tools::per_element());
 

@@ -63,12 +63,10 @@ BOOST_AUTO_TEST_CASE(each_section_is_its_own_transaction) {
         BOOST_TEST_REQUIRE(r.status == 200, r.summary() << ": " << r.body);
         auto j = parse_json(r);
         BOOST_TEST(j["status"] == "partial", r.body);
-        std::vector<std::string> names;
-        for (const auto& sec : j["sections"])
-            names.push_back(sec["name"]);
-        BOOST_TEST(names == (std::vector<std::string>{"first", "failing", "seen", "gone1",
-                                                      "between", "gone2", "last"}),
-                   "sections not in file order");
+        BOOST_TEST(
+            section_names(j) == (std::vector<std::string>{"first", "failing", "seen", "gone1",
+                                                          "between", "gone2", "last"}),
+            "sections not in file order");
         BOOST_TEST(section(j, "first")["status"] == "ok", r.body);
         BOOST_TEST(section(j, "failing")["status"] == "error");
         BOOST_TEST(section(j, "failing")["error"]["sqlstate"] == "22012");

@@ -62,10 +62,7 @@ BOOST_AUTO_TEST_CASE(a_changed_table_is_prepared_again_in_a_pipeline) {
     change_the_table_under("plan_probe_sequential", {"probe", "probe_again"});
     Response r = integration_stack().get("/reports/plan_probe_sequential?format=json");
     auto j = parse_json(r);
-    std::vector<std::string> names;
-    for (const auto& sec : j["sections"])
-        names.push_back(sec["name"]);
-    BOOST_TEST(names == (std::vector<std::string>{"probe", "other", "probe_again"}));
+    BOOST_TEST(section_names(j) == (std::vector<std::string>{"probe", "other", "probe_again"}));
     BOOST_TEST(section(j, "other")["rows"] == nlohmann::json::parse("[[2]]"));
 }
 

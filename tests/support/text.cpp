@@ -41,6 +41,13 @@ const nlohmann::json& section(const nlohmann::json& page, const std::string& nam
     throw std::runtime_error("no section '" + name + "' in " + page.dump().substr(0, 2000));
 }
 
+std::vector<std::string> section_names(const nlohmann::json& page) {
+    std::vector<std::string> names;
+    for (const auto& s : page.at("sections"))
+        names.push_back(s.at("name").get<std::string>());
+    return names;
+}
+
 namespace {
 long long days_from_civil(long long y, unsigned m, unsigned d) {  // H. Hinnant's algorithm
     y -= m <= 2;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace support {
 
@@ -15,6 +16,8 @@ std::string to_lower(std::string_view text);
 
 // The section named `name` of a page's JSON (throws with the page when absent).
 const nlohmann::json& section(const nlohmann::json& page, const std::string& name);
+// The names of a page's sections, in the order the page lists them.
+std::vector<std::string> section_names(const nlohmann::json& page);
 
 // "2024-03-01T12:34:56.789+00:00" (also Z, +0100, +01, no fraction) → ms since the
 // epoch; nullopt unless the text is that shape with a 'T' between date and time.
