@@ -36,7 +36,7 @@ void Hub::on_connected(pg::PgConnection& conn) {
     if (!conn.send(sql, 0, nullptr, nullptr, false, this)) return;  // on_broken follows
 }
 
-void Hub::on_result(pg::PgConnection&, render::PgResultPtr result) {
+void Hub::on_result(pg::PgConnection&, model::PgResultPtr result) {
     if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
         listen_failed_ = true;
         spdlog::error("job events: LISTEN failed: {}", PQresultErrorMessage(result.get()));

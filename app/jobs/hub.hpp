@@ -55,7 +55,7 @@ class Hub final : public pg::ConnectionEvents, public pg::QueryObserver {
     void on_connected(pg::PgConnection& conn) override;
     void on_cancel_finished(pg::PgConnection&) override {}
     void on_broken(pg::PgConnection& conn, const std::string& why, pg::PgConnState was) override;
-    void on_result(pg::PgConnection& conn, render::PgResultPtr result) override;
+    void on_result(pg::PgConnection& conn, model::PgResultPtr result) override;
     void on_query_end(pg::PgConnection& conn) override;
     void on_connection_lost(pg::PgConnection& conn, const std::string& why) override;
 

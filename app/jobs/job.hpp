@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "render/job_html.hpp"
+#include "model/job.hpp"
 
 namespace asyncpage::jobs {
 
@@ -16,8 +16,8 @@ inline constexpr const char* kChannel = "asyncpage_jobs";
 // A canonical UUID (8-4-4-4-12 hex digits, either case); false for anything else,
 // so a malformed id is a 404 without a query.
 bool is_job_id(std::string_view id);
-// succeeded, failed, cancelled: one definition, beside the wait screen that needs it too.
-using render::is_final_state;
+// succeeded, failed, cancelled: one definition, in the model the wait screen shares.
+using model::is_final_state;
 
 struct JobEvent {
     std::string id;

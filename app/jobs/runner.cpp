@@ -13,7 +13,7 @@
 
 namespace asyncpage::jobs {
 
-using render::SectionStatus;
+using model::SectionStatus;
 
 namespace {
 constexpr const char* kClaimSql = R"sql(
@@ -165,7 +165,7 @@ class Runner::Run final : public run::TaskHost {
     pg::Pool& pool() override { return runner_.run_pool_; }
     const reports::Report& report() const override { return *report_; }
     const std::vector<const char*>& values() const override { return value_ptrs_; }
-    render::SectionResult& result(std::size_t section) override { return results_[section]; }
+    model::SectionResult& result(std::size_t section) override { return results_[section]; }
     double since_start() const override { return ms_between(started_, runner_.loop_.now()); }
 
     void on_task_done() override {
@@ -201,7 +201,7 @@ class Runner::Run final : public run::TaskHost {
             write_next();
             return;
         }
-        const render::SectionResult* bad = nullptr;
+        const model::SectionResult* bad = nullptr;
         for (auto& r : results_) {
             if (r.status != SectionStatus::Ok) {
                 bad = &r;
@@ -284,7 +284,7 @@ class Runner::Run final : public run::TaskHost {
             fmt::format_to(std::back_inserter(out), "{{\"position\":{},\"name\":", i);
             render::append_json_string(out, r.name);
             out += ",\"status\":\"";
-            out += render::to_string(r.status);
+            out += model::to_string(r.status);
             fmt::format_to(std::back_inserter(out), "\",\"elapsed_ms\":{:.3f},\"columns\":[",
                            r.elapsed_ms);
             const auto& t = r.table;
@@ -335,7 +335,7 @@ class Runner::Run final : public run::TaskHost {
     http::Fields params_;
     reports::BoundValues values_;
     std::vector<const char*> value_ptrs_;
-    std::vector<render::SectionResult> results_;
+    std::vector<model::SectionResult> results_;
     std::vector<std::unique_ptr<run::SectionTask>> tasks_;
     std::size_t tasks_running_ = 0;
     TimePoint started_{};

@@ -52,8 +52,8 @@ pg::Param owner_of(const http::Request& r) {
     return r.remote_user.empty() ? pg::Param() : pg::Param(r.remote_user);
 }
 
-render::JobView job_view(const std::string& json, const std::string& params) {
-    render::JobView v;
+model::JobView job_view(const std::string& json, const std::string& params) {
+    model::JobView v;
     v.json = json;
     auto j = nlohmann::json::parse(json, nullptr, false);
     auto str = [&](const char* key) {
@@ -85,11 +85,11 @@ render::JobView job_view(const std::string& json, const std::string& params) {
     return v;
 }
 
-render::SectionStatus section_status(const std::string& s) {
-    if (s == "ok") return render::SectionStatus::Ok;
-    if (s == "timeout") return render::SectionStatus::Timeout;
-    if (s == "error") return render::SectionStatus::Error;
-    return render::SectionStatus::Cancelled;
+model::SectionStatus section_status(const std::string& s) {
+    if (s == "ok") return model::SectionStatus::Ok;
+    if (s == "timeout") return model::SectionStatus::Timeout;
+    if (s == "error") return model::SectionStatus::Error;
+    return model::SectionStatus::Cancelled;
 }
 
 bool parse_int(const std::string& text, long long& out) {
@@ -99,7 +99,7 @@ bool parse_int(const std::string& text, long long& out) {
 }  // namespace
 
 struct LoadedResult {
-    render::PageResult page;
+    model::PageResult page;
     bool any = false;
 };
 
@@ -472,7 +472,7 @@ void JobRoutes::show(const HeldPtr& held, const std::string& id) {
             held->request->respond(200, "application/json", json, kNoStore);
             return;
         }
-        auto view = std::make_shared<render::JobView>(job_view(json, params));
+        auto view = std::make_shared<model::JobView>(job_view(json, params));
         auto report = find_(view->report);
         if (view->state != "succeeded" && view->state != "failed") {
             held->request->respond(200, "text/html; charset=utf-8",
@@ -537,7 +537,7 @@ void JobRoutes::load_result(const HeldPtr& held, const std::string& id,
         LoadedResult r;
         std::size_t ok = 0;
         for (int i = 0; i < o.rows(); ++i) {
-            render::SectionResult s;
+            model::SectionResult s;
             s.name = o.text(i, 0);
             s.status = section_status(o.text(i, 1));
             s.elapsed_ms = std::atof(o.text(i, 2).c_str());
@@ -546,7 +546,7 @@ void JobRoutes::load_result(const HeldPtr& held, const std::string& id,
             auto cols = nlohmann::json::parse(o.text(i, 3), nullptr, false);
             auto rows = nlohmann::json::parse(o.text(i, 4), nullptr, false);
             if (cols.is_array() && !cols.empty()) {
-                std::vector<render::ColumnSpec> specs;
+                std::vector<model::ColumnSpec> specs;
                 for (auto& c : cols)
                     specs.push_back({c.value("name", ""), c.value("type", Oid(25))});
                 std::vector<std::vector<std::optional<std::string>>> cells;
@@ -559,15 +559,15 @@ void JobRoutes::load_result(const HeldPtr& held, const std::string& id,
                                                         : std::nullopt);
                     }
                 }
-                s.table = render::make_table(specs, cells);
+                s.table = model::make_table(specs, cells);
             }
-            ok += s.status == render::SectionStatus::Ok;
+            ok += s.status == model::SectionStatus::Ok;
             r.page.sections.push_back(std::move(s));
             r.any = true;
         }
-        r.page.status = ok == r.page.sections.size() ? render::PageStatus::Ok
-                        : ok > 0                     ? render::PageStatus::Partial
-                                                     : render::PageStatus::Error;
+        r.page.status = ok == r.page.sections.size() ? model::PageStatus::Ok
+                        : ok > 0                     ? model::PageStatus::Partial
+                                                     : model::PageStatus::Error;
         for (auto& s : r.page.sections)
             r.page.elapsed_ms = std::max(r.page.elapsed_ms, s.elapsed_ms);
         done(r);
@@ -577,7 +577,7 @@ void JobRoutes::load_result(const HeldPtr& held, const std::string& id,
 void JobRoutes::result(const HeldPtr& held, const std::string& id, const http::Fields& query) {
     http::Fields q = query;
     read_job(held, id, [this, held, id, q](const std::string& json, const std::string& params) {
-        auto view = std::make_shared<render::JobView>(job_view(json, params));
+        auto view = std::make_shared<model::JobView>(job_view(json, params));
         if (!jobs::is_final_state(view->state)) {
             fail(held, 409,
                  "job " + id + " is " + view->state + ": its result is there once it has finished");
@@ -608,7 +608,7 @@ void JobRoutes::result(const HeldPtr& held, const std::string& id, const http::F
                     break;
             }
             const std::string* name = http::find_field(q, "section");
-            const render::SectionResult* section = nullptr;
+            const model::SectionResult* section = nullptr;
             std::string names;
             for (auto& s : r.page.sections) {
                 names += (names.empty() ? "" : ", ") + s.name;
@@ -622,10 +622,10 @@ void JobRoutes::result(const HeldPtr& held, const std::string& id, const http::F
                     "section", {});
                 return;
             }
-            if (section->status != render::SectionStatus::Ok) {
+            if (section->status != model::SectionStatus::Ok) {
                 fail(held, 409,
                      fmt::format("section {} did not succeed ({}): {}", section->name,
-                                 render::to_string(section->status), section->message));
+                                 model::to_string(section->status), section->message));
                 return;
             }
             std::string csv;

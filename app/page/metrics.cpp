@@ -6,7 +6,7 @@
 
 namespace asyncpage::page {
 
-void Metrics::observe_page(render::PageStatus status, double seconds) {
+void Metrics::observe_page(model::PageStatus status, double seconds) {
     ++pages_by_status[static_cast<std::size_t>(status)];
     for (std::size_t i = 0; i < kBuckets.size(); ++i) {
         if (seconds <= kBuckets[i]) ++latency_buckets[i];
@@ -43,7 +43,7 @@ std::string Metrics::render(const pg::PoolStats& pool, int pool_size,
     for (std::size_t i = 0; i < pages_by_status.size(); ++i) {
         out +=
             fmt::format("asyncpage_pages_total{{status=\"{}\"}} {}\n",
-                        render::to_string(static_cast<render::PageStatus>(i)), pages_by_status[i]);
+                        model::to_string(static_cast<model::PageStatus>(i)), pages_by_status[i]);
     }
     counter("asyncpage_timeouts_total", "Pages whose deadline passed before every section ended.",
             timeouts);

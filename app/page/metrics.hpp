@@ -6,7 +6,7 @@
 #include <string>
 
 #include "pg/pool.hpp"
-#include "render/result.hpp"
+#include "model/result.hpp"
 
 namespace asyncpage::page {
 
@@ -23,7 +23,7 @@ struct Metrics {
                                                         1,     2.5,  5,     10,   30,  60};
     std::uint64_t pending = 0;
     std::uint64_t queries_in_flight = 0;
-    std::array<std::uint64_t, 5> pages_by_status{};  // indexed by render::PageStatus
+    std::array<std::uint64_t, 5> pages_by_status{};  // indexed by model::PageStatus
     std::uint64_t timeouts = 0;                      // pages whose deadline passed
     std::uint64_t client_aborts = 0;                 // pages whose client left
     std::uint64_t rejected = 0;                      // 503 at max_pending
@@ -33,7 +33,7 @@ struct Metrics {
     std::uint64_t latency_count = 0;
     double latency_sum = 0;
 
-    void observe_page(render::PageStatus status, double seconds);
+    void observe_page(model::PageStatus status, double seconds);
     std::string render(const pg::PoolStats& pool, int pool_size,
                        const struct JobFigures& jobs) const;
 };

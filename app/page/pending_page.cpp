@@ -11,7 +11,7 @@
 
 namespace asyncpage::page {
 
-using render::SectionStatus;
+using model::SectionStatus;
 
 namespace {
 constexpr std::size_t kCsvFlushBytes = 64 * 1024;
@@ -105,8 +105,8 @@ void PendingPage::stop_tasks(SectionStatus unfinished, const char* message) {
     tasks_running_ = 0;
 }
 
-render::PageStatus PendingPage::page_status(bool deadline_passed) const {
-    using render::PageStatus;
+model::PageStatus PendingPage::page_status(bool deadline_passed) const {
+    using model::PageStatus;
     std::size_t ok = 0, errors = 0, lost = 0;
     for (auto& r : results_) {
         if (output_ == Output::Csv && &r != &results_[csv_section_]) continue;
@@ -159,8 +159,8 @@ void PendingPage::finish(EndReason reason) {
     on_done_(this);
 }
 
-void PendingPage::respond(render::PageStatus status) {
-    using render::PageStatus;
+void PendingPage::respond(model::PageStatus status) {
+    using model::PageStatus;
     int code = 200;
     switch (status) {
         case PageStatus::Ok:
@@ -207,7 +207,7 @@ void PendingPage::respond(render::PageStatus status) {
         request_->respond(code == 200 ? 500 : code, "text/plain; charset=utf-8", msg, extra);
         return;
     }
-    render::PageResult page;
+    model::PageResult page;
     page.report = report_->name;
     page.status = status;
     page.elapsed_ms = since_start();
@@ -245,7 +245,7 @@ void PendingPage::csv_rows(const PGresult* res) {
     }
 }
 
-bool PendingPage::on_rows(std::size_t section, render::PgResultPtr rows) {
+bool PendingPage::on_rows(std::size_t section, model::PgResultPtr rows) {
     if (output_ != Output::Csv) return TaskHost::on_rows(section, std::move(rows));
     csv_rows(rows.get());
     return state_ != PageState::Done;  // the client may have left mid-stream
@@ -260,7 +260,7 @@ void PendingPage::csv_error(const std::string& sqlstate, const std::string& mess
     render::append_csv_error(csv_buffer_, sqlstate, message);
 }
 
-void PendingPage::log_access(render::PageStatus status, EndReason reason) const {
+void PendingPage::log_access(model::PageStatus status, EndReason reason) const {
     const auto& logger = log::access();
     if (!logger->should_log(spdlog::level::info)) return;  // access_log = "off"
     std::string sections;
@@ -269,13 +269,13 @@ void PendingPage::log_access(render::PageStatus status, EndReason reason) const 
         if (output_ == Output::Csv && &r != &results_[csv_section_]) continue;
         wait += r.wait_ms;
         fmt::format_to(std::back_inserter(sections), "{}{}:{}:{:.1f}ms",
-                       sections.empty() ? "" : " ", r.name, render::to_string(r.status),
+                       sections.empty() ? "" : " ", r.name, model::to_string(r.status),
                        r.elapsed_ms);
     }
     (void)reason;
     logger->info("{} {} report={} status={} total_ms={:.1f} wait_ms={:.1f} sections=[{}]{}{}{}",
                  request_->http().method, request_->http().path, report_->name,
-                 render::to_string(status), since_start(), wait, sections,
+                 model::to_string(status), since_start(), wait, sections,
                  csv_rows_ ? fmt::format(" rows={}", csv_rows_) : "",
                  end_note_.empty() ? "" : " end=", end_note_);
 }

@@ -11,7 +11,7 @@
 #include "fcgi/request.hpp"
 #include "page/metrics.hpp"
 #include "pg/pool.hpp"
-#include "render/result.hpp"
+#include "model/result.hpp"
 #include "reports/params.hpp"
 #include "reports/report.hpp"
 #include "run/section_task.hpp"
@@ -58,25 +58,25 @@ class PendingPage final : public run::TaskHost {
     pg::Pool& pool() override { return env_.pool; }
     const reports::Report& report() const override { return *report_; }
     const std::vector<const char*>& values() const override { return value_ptrs_; }
-    render::SectionResult& result(std::size_t section) override { return results_[section]; }
+    model::SectionResult& result(std::size_t section) override { return results_[section]; }
     double since_start() const override;
     bool single_row() const override { return output_ == Output::Csv; }
     bool pipelined() const override { return output_ != Output::Csv; }
     void on_connection_acquired() override { got_connection_ = true; }
     void on_query_started() override { ++env_.metrics.queries_in_flight; }
     void on_query_stopped() override { --env_.metrics.queries_in_flight; }
-    bool on_rows(std::size_t section, render::PgResultPtr rows) override;
+    bool on_rows(std::size_t section, model::PgResultPtr rows) override;
     void on_section_error(const std::string& sqlstate, const std::string& message) override;
     void on_task_done() override;
 
     enum class EndReason { Completed, Deadline, ClientLeft };
     void on_deadline();
     void on_client_gone();
-    void stop_tasks(render::SectionStatus unfinished, const char* message);
+    void stop_tasks(model::SectionStatus unfinished, const char* message);
     void finish(EndReason reason);
-    render::PageStatus page_status(bool deadline_passed) const;
-    void respond(render::PageStatus status);
-    void log_access(render::PageStatus status, EndReason reason) const;
+    model::PageStatus page_status(bool deadline_passed) const;
+    void respond(model::PageStatus status);
+    void log_access(model::PageStatus status, EndReason reason) const;
 
     // CSV streaming.
     void csv_rows(const PGresult* res);
@@ -96,7 +96,7 @@ class PendingPage final : public run::TaskHost {
     PageState state_ = PageState::Running;
     TimePoint started_;
     loop::TimerId deadline_timer_ = 0;
-    std::vector<render::SectionResult> results_;
+    std::vector<model::SectionResult> results_;
     std::vector<std::unique_ptr<run::SectionTask>> tasks_;
     std::size_t tasks_running_ = 0;
     bool got_connection_ = false;  // some task got a pooled connection

@@ -369,7 +369,7 @@ void PgConnection::on_readable() {
             }
             return;
         }
-        render::PgResultPtr owned(res);
+        model::PgResultPtr owned(res);
         if (run_ && swallow_prepared_result(res)) continue;
         if (observer_ && state_ == PgConnState::Busy) observer_->on_result(*this, std::move(owned));
         if (state_ == PgConnState::Broken) return;
@@ -384,7 +384,7 @@ bool PgConnection::on_pipeline_result(PGresult* raw) {
     using Stage = Pipeline::Stage;
     Pipeline& pipe = *pipe_;
     PipelineSlot& slot = pipe.slots[pipe.current];
-    render::PgResultPtr res(raw);
+    model::PgResultPtr res(raw);
     switch (pipe.stage) {
         case Stage::Parse:
             if (!raw) {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "loop/event_loop.hpp"
-#include "render/table.hpp"
+#include "model/table.hpp"
 
 namespace asyncpage::pg {
 
@@ -26,7 +26,7 @@ class QueryObserver {
     virtual ~QueryObserver() = default;
     // Each result libpq returns: TUPLES_OK/COMMAND_OK, SINGLE_TUPLE rows in
     // single-row mode, or an error result (then on_query_end follows).
-    virtual void on_result(PgConnection& conn, render::PgResultPtr result) = 0;
+    virtual void on_result(PgConnection& conn, model::PgResultPtr result) = 0;
     // PQgetResult returned NULL: the query is over and the connection is the
     // observer's to reuse or release. In a pipeline, it is called once per
     // statement, and the connection is the observer's again only after the last

@@ -60,7 +60,7 @@ class Statements::Stmt final : public ConnectionWaiter, public QueryObserver {
         }
     }
 
-    void on_result(PgConnection&, render::PgResultPtr res) override {
+    void on_result(PgConnection&, model::PgResultPtr res) override {
         auto st = PQresultStatus(res.get());
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
             if (!error_) outcome.result = std::move(res);

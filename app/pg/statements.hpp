@@ -16,7 +16,7 @@ namespace asyncpage::pg {
 
 struct Outcome {
     bool ok = false;
-    render::PgResultPtr result;  // the statement's (last) result when ok
+    model::PgResultPtr result;  // the statement's (last) result when ok
     std::string sqlstate;        // otherwise
     std::string message;
 

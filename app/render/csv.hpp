@@ -6,9 +6,11 @@
 #include <string>
 #include <string_view>
 
-#include "render/table.hpp"
+#include "model/table.hpp"
 
 namespace asyncpage::render {
+
+using model::Table;
 
 // Plain numbers: [+-]?(digits[.digits]|.digits)([eE][+-]?digits)?. The guard also
 // applies to column names. Guarded fields change (the ' is data), the price of

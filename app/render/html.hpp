@@ -7,11 +7,17 @@
 #include <vector>
 
 #include "http/request.hpp"
-#include "render/result.hpp"
+#include "model/result.hpp"
 #include "reports/params.hpp"
 #include "reports/report.hpp"
 
 namespace asyncpage::render {
+
+using model::PageResult;
+using model::PageStatus;
+using model::SectionResult;
+using model::SectionStatus;
+using model::Table;
 
 void append_escaped_html(std::string& out, std::string_view text);  // & < > " '
 std::string escape_html(std::string_view text);

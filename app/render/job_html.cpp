@@ -392,10 +392,6 @@ void append_progress(std::string& out, const JobView& job, bool final) {
 
 }  // namespace
 
-bool is_final_state(std::string_view state) {
-    return state == "succeeded" || state == "failed" || state == "cancelled";
-}
-
 std::string html_job(const reports::Report* report, const JobView& job, const PageResult* result) {
     const bool final = is_final_state(job.state);
     const auto now = std::chrono::system_clock::now();

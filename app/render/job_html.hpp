@@ -7,28 +7,15 @@
 #include <string>
 #include <string_view>
 
-#include "http/request.hpp"    // http::Fields
-#include "render/result.hpp"   // PageResult, SectionResult
-#include "reports/report.hpp"  // reports::Report
+#include "model/job.hpp"
+#include "model/result.hpp"
+#include "reports/report.hpp"
 
 namespace asyncpage::render {
 
-struct JobView {
-    std::string id;               // UUID, lower case
-    std::string report;           // report name
-    std::string state;            // queued|running|succeeded|failed|cancelled
-    std::optional<int> progress;  // 0..100 or none
-    std::string message;          // latest progress message ("" when none)
-    std::int64_t version = 0;
-    // ISO 8601 as PostgreSQL's json gives them ("2026-11-21T22:10:03.123+00:00"), ""
-    // when null.
-    std::string created_at, started_at, finished_at;
-    std::string error_sqlstate, error_message;  // failed jobs
-    http::Fields params;                        // the params as given when the job was created
-    std::string json;  // the job JSON exactly as GET /jobs/ID?format=json returns it (one line)
-};
-
-bool is_final_state(std::string_view state);  // succeeded, failed, cancelled
+using model::is_final_state;
+using model::JobView;
+using model::PageResult;
 
 // GET /jobs/ID (HTML). `report` is null when the report file no longer exists (the
 // title is then job.report). `result` is set when the job is finished and its stored

@@ -10,6 +10,29 @@
 #include <nlohmann/json.hpp>
 
 namespace asyncpage::render {
+
+JsonKind json_kind(Oid oid) {
+    switch (oid) {
+        case 20:   // int8
+        case 21:   // int2
+        case 23:   // int4
+        case 26:   // oid
+        case 700:  // float4
+        case 701:  // float8
+            return JsonKind::Number;
+        case 16:
+            return JsonKind::Bool;
+        case 1114:  // timestamp
+        case 1184:  // timestamptz
+            return JsonKind::Timestamp;
+        case 114:   // json
+        case 3802:  // jsonb
+            return JsonKind::Raw;
+        default:
+            return JsonKind::String;
+    }
+}
+
 namespace {
 
 // Length of the well-formed UTF-8 sequence at s[i] (2..4), or 0 with `bad` set to
@@ -253,7 +276,7 @@ void append_table(std::string& out, const Table& t) {
         out += "{\"name\":";
         append_string(out, t.column_name(c));
         out += ",\"type\":";
-        append_string(out, type_name(types[c]));
+        append_string(out, model::type_name(types[c]));
         out += '}';
     }
     out += "],\"rows\":[";

@@ -3,9 +3,24 @@
 #include <string>
 #include <string_view>
 
-#include "render/result.hpp"
+#include "model/result.hpp"
 
 namespace asyncpage::render {
+
+using model::PageResult;
+using model::SectionResult;
+using model::SectionStatus;
+using model::Table;
+
+// How a column's text value is written in JSON.
+enum class JsonKind {
+    Number,     // int2/int4/int8/oid/float4/float8 (NaN/Infinity become strings)
+    Bool,       // 't'/'f' → true/false
+    Timestamp,  // timestamp/timestamptz: ' ' between date and time becomes 'T'
+    Raw,        // json/jsonb: embedded as JSON
+    String,     // everything else, numeric included (exact)
+};
+JsonKind json_kind(Oid oid);
 
 // {"report":..,"status":..,"elapsed_ms":N,"sections":[{"name","status","elapsed_ms",
 //  "columns":[{"name","type"}],"rows":[[..]],"error":{"sqlstate","message"}}]}

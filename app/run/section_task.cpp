@@ -5,7 +5,7 @@
 
 namespace asyncpage::run {
 
-using render::SectionStatus;
+using model::SectionStatus;
 
 namespace {
 std::string field(const PGresult* res, int code) {
@@ -14,7 +14,7 @@ std::string field(const PGresult* res, int code) {
 }
 }  // namespace
 
-bool TaskHost::on_rows(std::size_t section, render::PgResultPtr rows) {
+bool TaskHost::on_rows(std::size_t section, model::PgResultPtr rows) {
     result(section).table.append(std::move(rows));
     return true;
 }
@@ -138,7 +138,7 @@ void SectionTask::send_failed() {
     fail_rest("08006", "connection to PostgreSQL lost while sending the query");
 }
 
-void SectionTask::on_result(pg::PgConnection&, render::PgResultPtr res) {
+void SectionTask::on_result(pg::PgConnection&, model::PgResultPtr res) {
     switch (PQresultStatus(res.get())) {
         case PGRES_SINGLE_TUPLE:
         case PGRES_TUPLES_OK:

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "pg/pool.hpp"
-#include "render/result.hpp"
+#include "model/result.hpp"
 #include "reports/report.hpp"
 
 namespace asyncpage::run {
@@ -24,7 +24,7 @@ class TaskHost {
     virtual const reports::Report& report() const = 0;
     // Param values by param index (nullptr = NULL), for PQsendQueryParams.
     virtual const std::vector<const char*>& values() const = 0;
-    virtual render::SectionResult& result(std::size_t section) = 0;
+    virtual model::SectionResult& result(std::size_t section) = 0;
     virtual double since_start() const = 0;  // ms since the run began
     virtual bool single_row() const { return false; }
     // Whether a task's sections may be sent to PostgreSQL together in pipeline
@@ -35,7 +35,7 @@ class TaskHost {
     virtual void on_query_stopped() {}
     // Rows of a section. The default keeps them in the section's table. Returns
     // false when the host ended meanwhile (it must not be touched again).
-    virtual bool on_rows(std::size_t section, render::PgResultPtr rows);
+    virtual bool on_rows(std::size_t section, model::PgResultPtr rows);
     virtual void on_section_error(const std::string& sqlstate, const std::string& message) {
         (void)sqlstate;
         (void)message;
@@ -52,7 +52,7 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     void start();
     // Ends whatever is unfinished: forget the wait or cancel the running query;
     // unfinished sections get `unfinished` and `message`.
-    void stop(render::SectionStatus unfinished, const std::string& message);
+    void stop(model::SectionStatus unfinished, const std::string& message);
     bool finished() const { return finished_; }
 
     // Connection exceptions (class 08) and the server shutting down or not yet
@@ -61,7 +61,7 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
 
   private:
     void on_connection(pg::PgConnection& conn) override;
-    void on_result(pg::PgConnection& conn, render::PgResultPtr res) override;
+    void on_result(pg::PgConnection& conn, model::PgResultPtr res) override;
     void on_query_end(pg::PgConnection& conn) override;
     void on_connection_lost(pg::PgConnection& conn, const std::string& why) override;
     void on_notice(pg::PgConnection& conn, const PGresult* notice) override;

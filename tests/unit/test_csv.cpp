@@ -4,6 +4,7 @@
 
 #include "render/csv.hpp"
 
+using namespace asyncpage::model;
 using namespace asyncpage::render;
 
 namespace {

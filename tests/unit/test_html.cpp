@@ -7,6 +7,7 @@
 #include "render/html.hpp"
 
 using namespace asyncpage;
+using namespace asyncpage::model;
 using namespace asyncpage::render;
 using reports::ParamSpec;
 using reports::ParamType;

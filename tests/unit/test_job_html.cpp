@@ -10,6 +10,7 @@
 #include "render/job_html.hpp"
 
 using namespace asyncpage;
+using namespace asyncpage::model;
 using namespace asyncpage::render;
 using reports::Report;
 

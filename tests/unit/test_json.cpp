@@ -5,6 +5,7 @@
 
 #include "render/json.hpp"
 
+using namespace asyncpage::model;
 using namespace asyncpage::render;
 using nlohmann::json;
 

@@ -1,10 +1,13 @@
-// render::Table over PGresults built by make_table; type names and JSON kinds.
+// model::Table over PGresults built by make_table; type names and JSON kinds.
 // No database: PQmakeEmptyPGresult results stand in for query results.
 #include <boost/test/unit_test.hpp>
 
-#include "render/table.hpp"
+#include "model/table.hpp"
+#include "render/json.hpp"
 
-using namespace asyncpage::render;
+using namespace asyncpage::model;
+using asyncpage::render::json_kind;
+using asyncpage::render::JsonKind;
 
 namespace {
 PgResultPtr part(std::vector<std::optional<std::string>> values) {

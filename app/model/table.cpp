@@ -1,13 +1,13 @@
 // Table: the rows of one section as libpq returned them, read in place. Also the
-// OID → type name / JSON kind tables, and make_table for results that do not come
+// OID → type name table, and make_table for results that do not come
 // from a live query (tests, stored job results).
-#include "render/table.hpp"
+#include "model/table.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 #include <utility>
 
-namespace asyncpage::render {
+namespace asyncpage::model {
 
 namespace {
 // Values of src/include/catalog/pg_type.dat; stable across PostgreSQL versions.
@@ -28,28 +28,6 @@ std::string_view type_name(Oid oid) {
         if (o == oid) return name;
     }
     return "unknown";
-}
-
-JsonKind json_kind(Oid oid) {
-    switch (oid) {
-        case 20:   // int8
-        case 21:   // int2
-        case 23:   // int4
-        case 26:   // oid
-        case 700:  // float4
-        case 701:  // float8
-            return JsonKind::Number;
-        case 16:
-            return JsonKind::Bool;
-        case 1114:  // timestamp
-        case 1184:  // timestamptz
-            return JsonKind::Timestamp;
-        case 114:   // json
-        case 3802:  // jsonb
-            return JsonKind::Raw;
-        default:
-            return JsonKind::String;
-    }
 }
 
 Table::Table(PgResultPtr result) {
@@ -138,4 +116,4 @@ Table make_table(const std::vector<ColumnSpec>& columns,
     return Table(std::move(res));
 }
 
-}  // namespace asyncpage::render
+}  // namespace asyncpage::model

@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "render/table.hpp"
+#include "model/table.hpp"
 
-namespace asyncpage::render {
+namespace asyncpage::model {
 
 enum class SectionStatus {
     Ok,         // finished; table holds its rows
@@ -45,4 +45,4 @@ struct PageResult {
     std::vector<SectionResult> sections;  // file order
 };
 
-}  // namespace asyncpage::render
+}  // namespace asyncpage::model

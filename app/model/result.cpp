@@ -1,8 +1,8 @@
 // Names of section and page outcomes, as they appear in JSON, HTML badges and logs.
-// They are part of the JSON contract (DESIGN §3): change them only with it.
-#include "render/result.hpp"
+// They are part of the JSON contract (README, "JSON"): change them only with it.
+#include "model/result.hpp"
 
-namespace asyncpage::render {
+namespace asyncpage::model {
 
 const char* to_string(SectionStatus s) {
     switch (s) {
@@ -34,4 +34,4 @@ const char* to_string(PageStatus s) {
     return "error";
 }
 
-}  // namespace asyncpage::render
+}  // namespace asyncpage::model

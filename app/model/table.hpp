@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace asyncpage::render {
+namespace asyncpage::model {
 
 struct PgResultDeleter {
     void operator()(PGresult* r) const { PQclear(r); }
@@ -19,16 +19,6 @@ using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
 // PostgreSQL type name for a built-in type OID ("int4", "numeric", "text", ...);
 // "unknown" for others.
 std::string_view type_name(Oid oid);
-
-// How a column's text value is written in JSON.
-enum class JsonKind {
-    Number,     // int2/int4/int8/oid/float4/float8 (NaN/Infinity become strings)
-    Bool,       // 't'/'f' → true/false
-    Timestamp,  // timestamp/timestamptz: ' ' between date and time becomes 'T'
-    Raw,        // json/jsonb: embedded as JSON
-    String,     // everything else, numeric included (exact)
-};
-JsonKind json_kind(Oid oid);
 
 // Rows of one section: a vector of PGresults with the same columns (one for a
 // normal query; the CSV path renders single-row results one at a time instead).
@@ -61,4 +51,4 @@ struct ColumnSpec {
 Table make_table(const std::vector<ColumnSpec>& columns,
                  const std::vector<std::vector<std::optional<std::string>>>& rows);
 
-}  // namespace asyncpage::render
+}  // namespace asyncpage::model
