@@ -151,6 +151,11 @@ void EventLoop::run_once(int max_wait_ms) {
         for (auto& cb : batch)
             cb();
     }
+    // Closing phase: a destructor may close more objects (a page its tasks).
+    while (!closing_.empty()) {
+        std::vector<std::shared_ptr<void>> batch;
+        batch.swap(closing_);
+    }
     compact();
 }
 

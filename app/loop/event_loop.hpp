@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <queue>
 #include <unordered_map>
 #include <vector>
@@ -40,7 +41,19 @@ class EventLoop {
     // Runs cb after the current I/O and timer phases, before the next poll().
     void defer(Callback cb);
 
-    // Runs passes until stop(): timers due → poll → I/O handlers → deferred.
+    // The one way to end an object whose callback may be on the stack (a page, a
+    // task, a watcher, a job run, a connection): it is taken from its owner now and
+    // freed in the closing phase of this pass, after the deferred callbacks, as
+    // libuv's uv_close does. Its destructor must not call back into the code that
+    // closed it; it may close further objects, which are freed in the same phase.
+    template <class T>
+    void close_later(std::unique_ptr<T> object) {
+        if (object) closing_.emplace_back(std::move(object));
+    }
+    std::size_t closing() const { return closing_.size(); }
+
+    // Runs passes until stop(): timers due → poll → I/O handlers → timers due →
+    // deferred → closing (close_later).
     void run();
     void stop() { stopping_ = true; }
     // One pass with a cap on how long poll may wait (tests use it).
@@ -75,6 +88,7 @@ class EventLoop {
     std::unordered_map<TimerId, Callback> timer_callbacks_;
     TimerId next_timer_ = 1;
     std::vector<Callback> deferred_;
+    std::vector<std::shared_ptr<void>> closing_;  // freed at the end of the pass
     TimePoint now_;
     bool stopping_ = false;
 };

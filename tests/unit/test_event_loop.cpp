@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,43 @@ BOOST_AUTO_TEST_CASE(deferred_runs_after_io_in_the_same_pass) {
     p.poke();
     loop.run_once(1000);
     BOOST_TEST(log == (std::vector<std::string>{"io", "io-end", "deferred"}));
+}
+
+namespace {
+// Logs its own destruction, and closes a child when it has one.
+struct Closable {
+    Closable(std::vector<std::string>& log, std::string name, EventLoop& loop)
+        : log(log), name(std::move(name)), loop(&loop) {}
+    std::vector<std::string>& log;
+    std::string name;
+    EventLoop* loop;
+    std::unique_ptr<Closable> child;
+    ~Closable() {
+        log.push_back("freed " + name);
+        if (child) loop->close_later(std::move(child));
+    }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(closed_objects_live_until_the_closing_phase) {
+    EventLoop loop;
+    Pipe p;
+    std::vector<std::string> log;
+    auto owned = std::make_unique<Closable>(log, "page", loop);
+    owned->child = std::make_unique<Closable>(log, "task", loop);
+    loop.watch(p.fds[0], POLLIN, [&](short) {
+        char c;
+        BOOST_REQUIRE(::read(p.fds[0], &c, 1) == 1);
+        Closable* self = owned.get();
+        loop.close_later(std::move(owned));
+        log.push_back("closed " + self->name);  // still alive inside its callback
+        loop.defer([&] { log.push_back("deferred"); });
+    });
+    p.poke();
+    loop.run_once(1000);
+    BOOST_TEST(log ==
+               (std::vector<std::string>{"closed page", "deferred", "freed page", "freed task"}));
+    BOOST_TEST(loop.closing() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(handler_may_unwatch_another_ready_fd) {
