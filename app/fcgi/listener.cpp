@@ -131,8 +131,8 @@ std::size_t content_length_of(const std::string& pairs) {
 // Walks the FastCGI records peeked so far (FastCGI spec §3.3: 8-byte header,
 // content, padding): complete once BEGIN_REQUEST and the empty PARAMS record are
 // in and, for a request with a body that fits the peek buffer, the empty STDIN
-// record too, so that libfcgi's reads of params and body never wait (FACTS.md).
-// `body_buffered` tells whether the body (if any) is all there.
+// record too, so that libfcgi's reads of params and body never wait (docs/ARCHITECTURE.md,
+// "libfcgi"). `body_buffered` tells whether the body (if any) is all there.
 Peek check_records(const unsigned char* buf, std::size_t n, const char** why, bool* body_buffered) {
     std::size_t off = 0;
     bool begun = false;
@@ -270,7 +270,7 @@ void Listener::stop() {
 
 void Listener::pause_accepting(Millis how_long) {
     // EMFILE & co: the listen socket stays readable, so polling it would spin
-    // (FACTS.md: 480k failed accepts in 6 s). Look away for a moment instead.
+    // (measured: 480k failed accepts in 6 s). Look away for a moment instead.
     loop_.unwatch(listen_fd_);
     resume_timer_ = loop_.add_timer(how_long, [this] {
         resume_timer_ = 0;
@@ -280,8 +280,8 @@ void Listener::pause_accepting(Millis how_long) {
 
 void Listener::on_acceptable() {
     for (int i = 0; i < kAcceptBurst && !stopped_; ++i) {
-        // Blocking fd on purpose: writes to nginx must not fail half-way (FACTS.md);
-        // the handshake peeks with MSG_DONTWAIT.
+        // Blocking fd on purpose: writes to nginx must not fail half-way (docs/ARCHITECTURE.md,
+        // "libfcgi"); the handshake peeks with MSG_DONTWAIT.
         int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // another worker won

@@ -2,7 +2,8 @@
 // The FastCGI listen socket of a worker: accepts connections itself, holds each one
 // until its BEGIN_REQUEST and PARAMS records have fully arrived (peeked, not read),
 // and only then lets libfcgi read them, because FCGX_Accept_r reads with blocking
-// reads and a peer that stalls mid-record would stall the whole worker (FACTS.md).
+// reads and a peer that stalls mid-record would stall the whole worker (docs/ARCHITECTURE.md,
+// "libfcgi").
 #include <functional>
 #include <memory>
 #include <string>

@@ -120,7 +120,8 @@ void Request::finish() {
     finished_ = true;
     unwatch_hangup();
     // Without FCGX_Detach, FCGX_Finish_r shuts the socket down and waits up to 2 s
-    // for nginx's EOF, blocking the loop (FACTS.md: LIBFCGI_OS_CLOSE_POLL_TIMEOUT).
+    // for nginx's EOF, blocking the loop (LIBFCGI_OS_CLOSE_POLL_TIMEOUT; docs/ARCHITECTURE.md,
+    // "libfcgi").
     FCGX_Detach(req_.get());
     int fd = req_->ipcFd;
     auto listener = listener_.lock();

@@ -1,8 +1,8 @@
 #pragma once
 // One FastCGI request: the only type outside fcgi/ that stands for libfcgi's
-// FCGX_Request. Writes go straight to nginx (blocking fd: FACTS.md explains why).
-// When nginx asked to keep the connection (fastcgi_keep_conn on), finish() hands
-// it back to the listener, which waits for nginx's next request on it.
+// FCGX_Request. Writes go straight to nginx (blocking fd: docs/ARCHITECTURE.md, "libfcgi", says
+// why). When nginx asked to keep the connection (fastcgi_keep_conn on), finish() hands it back to
+// the listener, which waits for nginx's next request on it.
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,7 +28,7 @@ class Request {
     const http::Request& http() const { return http_; }
 
     // Calls `on_gone` when nginx closes the connection before the answer: the
-    // browser left (nginx sends no ABORT_REQUEST; FACTS.md). Watched until
+    // browser left (nginx sends no ABORT_REQUEST; docs/ARCHITECTURE.md, "libfcgi"). Watched until
     // unwatch_hangup() or finish(), which also stop it: the fd may serve nginx's
     // next request after that, so nobody else may watch or unwatch it.
     void watch_hangup(std::function<void()> on_gone);
@@ -45,7 +45,7 @@ class Request {
     void flush();
     // Ends the response; keeps the connection for nginx's next request when nginx
     // asked for that, else closes it without libfcgi's 2 s linger (FCGX_Detach
-    // first; FACTS.md). Idempotent.
+    // first; docs/ARCHITECTURE.md, "libfcgi"). Idempotent.
     void finish();
     bool finished() const { return finished_; }
     // False once a write failed (nginx closed the connection).
