@@ -41,9 +41,8 @@ std::string Metrics::render(const pg::PoolStats& pool, int pool_size,
         "# HELP asyncpage_pages_total Pages answered, by outcome.\n"
         "# TYPE asyncpage_pages_total counter\n";
     for (std::size_t i = 0; i < pages_by_status.size(); ++i) {
-        out +=
-            fmt::format("asyncpage_pages_total{{status=\"{}\"}} {}\n",
-                        model::to_string(static_cast<model::PageStatus>(i)), pages_by_status[i]);
+        out += fmt::format("asyncpage_pages_total{{status=\"{}\"}} {}\n",
+                           model::to_string(static_cast<model::PageStatus>(i)), pages_by_status[i]);
     }
     counter("asyncpage_timeouts_total", "Pages whose deadline passed before every section ended.",
             timeouts);

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "pg/pool.hpp"
 #include "model/result.hpp"
+#include "pg/pool.hpp"
 
 namespace asyncpage::page {
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "fcgi/request.hpp"
+#include "model/result.hpp"
 #include "page/metrics.hpp"
 #include "pg/pool.hpp"
-#include "model/result.hpp"
 #include "reports/params.hpp"
 #include "reports/report.hpp"
 #include "run/section_task.hpp"

@@ -17,7 +17,7 @@ namespace asyncpage::pg {
 struct Outcome {
     bool ok = false;
     model::PgResultPtr result;  // the statement's (last) result when ok
-    std::string sqlstate;        // otherwise
+    std::string sqlstate;       // otherwise
     std::string message;
 
     int rows() const { return result ? PQntuples(result.get()) : 0; }

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "pg/pool.hpp"
 #include "model/result.hpp"
+#include "pg/pool.hpp"
 #include "reports/report.hpp"
 
 namespace asyncpage::run {
