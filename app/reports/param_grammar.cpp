@@ -6,9 +6,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <map>
+#include <iterator>
 #include <set>
 #include <tuple>
+#include <utility>
 
 #include "core/text.hpp"
 #include "reports/params.hpp"
@@ -49,24 +50,16 @@ std::optional<std::string> read_token(std::string_view s, std::size_t& pos, std:
     return std::string(s.substr(start, pos - start));
 }
 
-const char* type_name(ParamType type) {
-    switch (type) {
-        case ParamType::Text:
-            return "text";
-        case ParamType::Int:
-            return "int";
-        case ParamType::Bigint:
-            return "bigint";
-        case ParamType::Numeric:
-            return "numeric";
-        case ParamType::Bool:
-            return "bool";
-        case ParamType::Date:
-            return "date";
-        case ParamType::Timestamp:
-            return "timestamp";
-        case ParamType::Enum:
-            return "enum";
+// The type keywords of the grammar; also how messages name a type.
+constexpr std::pair<std::string_view, ParamType> kTypes[] = {
+    {"text", ParamType::Text},           {"int", ParamType::Int},   {"bigint", ParamType::Bigint},
+    {"numeric", ParamType::Numeric},     {"bool", ParamType::Bool}, {"date", ParamType::Date},
+    {"timestamp", ParamType::Timestamp}, {"enum", ParamType::Enum},
+};
+
+std::string type_name(ParamType type) {
+    for (const auto& [name, t] : kTypes) {
+        if (t == type) return std::string(name);
     }
     return "?";
 }
@@ -123,15 +116,11 @@ class ParamLine {
         while (pos_ < text_.size() && is_alpha(text_[pos_]))
             ++pos_;
         std::string type = lower(text_.substr(type_start, pos_ - type_start));
-        static const std::map<std::string, ParamType> types = {
-            {"text", ParamType::Text},           {"int", ParamType::Int},
-            {"bigint", ParamType::Bigint},       {"numeric", ParamType::Numeric},
-            {"bool", ParamType::Bool},           {"date", ParamType::Date},
-            {"timestamp", ParamType::Timestamp}, {"enum", ParamType::Enum}};
-        auto found = types.find(type);
+        auto found = std::find_if(std::begin(kTypes), std::end(kTypes),
+                                  [&](const auto& entry) { return entry.first == type; });
         bool followed_ok = pos_ >= text_.size() || is_sql_space(text_[pos_]) ||
                            (type == "enum" && text_[pos_] == '(');
-        if (found == types.end() || !followed_ok) {
+        if (found == std::end(kTypes) || !followed_ok) {
             std::string word(
                 text_.substr(type_start, text_.find_first_of(" \t", type_start) - type_start));
             return fail(
