@@ -38,13 +38,6 @@ void raise_fd_limit() {
     }
 }
 
-Millis longest_timeout(const config::Config& config, const page::Catalog& catalog) {
-    Millis m = config.default_timeout;
-    for (auto& [name, r] : catalog.reports)
-        m = std::max(m, r->timeout);
-    return m;
-}
-
 // What SIGHUP would switch to; nullopt (with the reason logged) when the new
 // config or report set must not replace the one serving now.
 struct Generation {

@@ -20,14 +20,12 @@
 
 namespace asyncpage {
 
-namespace {
-Millis largest_timeout(const page::Catalog& catalog, Millis fallback) {
-    Millis m = fallback;
+Millis longest_timeout(const config::Config& config, const page::Catalog& catalog) {
+    Millis m = config.default_timeout;
     for (auto& [name, r] : catalog.reports)
         m = std::max(m, r->timeout);
     return m;
 }
-}  // namespace
 
 int run_worker(const config::Config& config, int listen_fd,
                std::shared_ptr<const page::Catalog> catalog, int index) {
@@ -56,8 +54,7 @@ int run_worker(const config::Config& config, int listen_fd,
     pool_options.share = config.report_share;
     // Backstop only: the page deadline cancels first; this ends a query whose
     // cancel was lost (DESIGN §5).
-    pool_options.statement_timeout =
-        largest_timeout(*catalog, config.default_timeout) + Millis(500);
+    pool_options.statement_timeout = longest_timeout(config, *catalog) + Millis(500);
     pg::Pool pool(loop, pool_options);
 
     // Jobs (DESIGN §4): bookkeeping statements on a few connections to jobs_dsn, a

@@ -104,10 +104,9 @@ struct Source {
             if (!node->is_boolean()) wrong_type("true or false");
             return node->as_boolean()->get();
         }
-        std::string v = lower(text);
-        if (v == "true" || v == "1") return true;
-        if (v == "false" || v == "0") return false;
-        wrong_type("true or false");
+        auto v = text::parse_bool(text, text::BoolSpelling::WordsOrDigits);
+        if (!v) wrong_type("true or false");
+        return *v;
     }
 
     // Strings only ("5s"): a bare TOML number would leave its unit to guessing.
@@ -159,7 +158,7 @@ bool is_ipv4(std::string_view s) {
         if (part.empty() || part.size() > 3) return false;
         int v = 0;
         for (char c : part) {
-            if (c < '0' || c > '9') return false;
+            if (!text::is_digit(c)) return false;
             v = v * 10 + (c - '0');
         }
         if (v > 255) return false;

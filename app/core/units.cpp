@@ -1,6 +1,7 @@
-// Parsing of durations ("250ms", "1.5s", "1h") and sizes ("1MB", "512K") as they
-// appear in the config file, environment overrides and report headers. Strict on
+// Durations ("250ms", "1.5s", "1h") and sizes ("1MB", "512K") as they appear in the
+// config file, environment overrides and report headers. Parsing is strict on
 // purpose: a typo in a timeout should stop the server at start, not be guessed at.
+// format_seconds is the one way a duration is written back in messages.
 #include "core/units.hpp"
 #include "core/text.hpp"
 
@@ -10,13 +11,10 @@
 
 namespace asyncpage {
 namespace {
+using text::is_digit;
 using text::is_space;
 using text::lower;
 using text::trim;
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 // a * b + c without wrapping; nullopt on overflow of int64.
 std::optional<std::int64_t> mul_add(std::int64_t a, std::int64_t b, std::int64_t c) {
@@ -87,6 +85,26 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
         *total += extra;
     }
     return std::chrono::milliseconds(*total);
+}
+
+std::string format_seconds(std::chrono::milliseconds d) {
+    std::int64_t ms = d.count();
+    std::string out;
+    if (ms < 0) out += '-';
+    // In unsigned arithmetic so that the most negative count has a magnitude too.
+    std::uint64_t mag =
+        ms < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(ms) : static_cast<std::uint64_t>(ms);
+    out += std::to_string(mag / 1000);
+    if (std::uint64_t frac = mag % 1000) {
+        char digits[3] = {char('0' + frac / 100), char('0' + frac / 10 % 10),
+                          char('0' + frac % 10)};
+        std::size_t len = 3;
+        while (digits[len - 1] == '0')
+            --len;
+        out += '.';
+        out.append(digits, len);
+    }
+    return out;
 }
 
 std::optional<std::size_t> parse_size(std::string_view text) {

@@ -4,13 +4,15 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/text.hpp"
 #include "http/request.hpp"
 
 namespace asyncpage::http {
 namespace {
+using text::iequals;
 
 int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
+    if (text::is_digit(c)) return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
@@ -39,17 +41,9 @@ void append_decoded(std::string& out, std::string_view text) {
     }
 }
 
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return ascii_lower(x) == ascii_lower(y);
-           });
-}
-
-std::string_view trim(std::string_view s) {
+// Optional whitespace around list elements and parameters (RFC 9110 §5.6.3 OWS):
+// spaces and tabs only, unlike text::trim.
+std::string_view trim_ows(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
         s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
@@ -62,9 +56,9 @@ std::string_view trim(std::string_view s) {
 double quality(std::string_view params) {
     while (!params.empty()) {
         std::size_t semi = params.find(';');
-        std::string_view p = trim(params.substr(0, semi));
+        std::string_view p = trim_ows(params.substr(0, semi));
         params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
-        if (p.size() >= 2 && ascii_lower(p[0]) == 'q' && p[1] == '=') {
+        if (p.size() >= 2 && text::lower(p[0]) == 'q' && p[1] == '=') {
             double q = 1;
             auto [ptr, ec] = std::from_chars(p.data() + 2, p.data() + p.size(), q);
             if (ec == std::errc{} && ptr == p.data() + p.size() && q >= 0 && q <= 1) return q;
@@ -107,8 +101,8 @@ void append_url_encoded(std::string& out, std::string_view text) {
     std::size_t run = 0;  // start of the current run of bytes that need no escape
     for (std::size_t i = 0; i < text.size(); ++i) {
         auto c = static_cast<unsigned char>(text[i]);
-        bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                          (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+        bool unreserved =
+            text::is_alnum(static_cast<char>(c)) || c == '-' || c == '.' || c == '_' || c == '~';
         if (unreserved) continue;
         out.append(text.data() + run, i - run);
         out += '%';
@@ -155,7 +149,7 @@ Format negotiate_format(const Fields& query, std::string_view accept) {
         std::string_view range = accept.substr(0, comma);
         accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
         std::size_t semi = range.find(';');
-        std::string_view type = trim(range.substr(0, semi));
+        std::string_view type = trim_ows(range.substr(0, semi));
         double q = semi == std::string_view::npos ? 1.0 : quality(range.substr(semi + 1));
         std::optional<Format> f;
         if (iequals(type, "text/html") || iequals(type, "application/xhtml+xml")) {

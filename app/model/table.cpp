@@ -1,6 +1,6 @@
-// Table: the rows of one section as libpq returned them, read in place. Also the
-// OID → type name table, and make_table for results that do not come
-// from a live query (tests, stored job results).
+// Table: the rows of one section as libpq returned them, read in place, and
+// make_table for results that do not come from a live query (tests, stored job
+// results).
 #include "model/table.hpp"
 
 #include <algorithm>
@@ -8,27 +8,6 @@
 #include <utility>
 
 namespace asyncpage::model {
-
-namespace {
-// Values of src/include/catalog/pg_type.dat; stable across PostgreSQL versions.
-constexpr std::pair<Oid, std::string_view> kTypeNames[] = {
-    {16, "bool"},          {17, "bytea"},      {18, "char"},       {19, "name"},
-    {20, "int8"},          {21, "int2"},       {23, "int4"},       {25, "text"},
-    {26, "oid"},           {114, "json"},      {142, "xml"},       {700, "float4"},
-    {701, "float8"},       {1000, "_bool"},    {1007, "_int4"},    {1009, "_text"},
-    {1015, "_varchar"},    {1016, "_int8"},    {1022, "_float8"},  {1042, "bpchar"},
-    {1043, "varchar"},     {1082, "date"},     {1083, "time"},     {1114, "timestamp"},
-    {1184, "timestamptz"}, {1186, "interval"}, {1231, "_numeric"}, {1266, "timetz"},
-    {1700, "numeric"},     {2950, "uuid"},     {3802, "jsonb"},
-};
-}  // namespace
-
-std::string_view type_name(Oid oid) {
-    for (const auto& [o, name] : kTypeNames) {
-        if (o == oid) return name;
-    }
-    return "unknown";
-}
 
 Table::Table(PgResultPtr result) {
     append(std::move(result));

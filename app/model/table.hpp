@@ -9,16 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include "model/pg_types.hpp"
+
 namespace asyncpage::model {
 
 struct PgResultDeleter {
     void operator()(PGresult* r) const { PQclear(r); }
 };
 using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
-
-// PostgreSQL type name for a built-in type OID ("int4", "numeric", "text", ...);
-// "unknown" for others.
-std::string_view type_name(Oid oid);
 
 // Rows of one section: a vector of PGresults with the same columns (one for a
 // normal query; the CSV path renders single-row results one at a time instead).

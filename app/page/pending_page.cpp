@@ -4,7 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/units.hpp"
 #include "log/log.hpp"
+#include "model/pg_error.hpp"
 #include "render/csv.hpp"
 #include "render/html.hpp"
 #include "render/json.hpp"
@@ -83,11 +85,13 @@ void PendingPage::on_task_done() {
 void PendingPage::on_deadline() {
     if (state_ == PageState::Done) return;
     ++env_.metrics.timeouts;
-    auto secs = std::chrono::duration<double>(report_->timeout).count();
-    std::string msg = fmt::format("did not finish within the report's {:g} s timeout", secs);
+    std::string msg = fmt::format("did not finish within the report's {} s timeout",
+                                  format_seconds(report_->timeout));
     end_note_ = "deadline";
     stop_tasks(SectionStatus::Timeout, msg.c_str());
-    if (output_ == Output::Csv && csv_header_sent_) csv_error("57014", "export stopped: " + msg);
+    if (output_ == Output::Csv && csv_header_sent_) {
+        csv_error(std::string(model::sqlstate::kQueryCanceled), "export stopped: " + msg);
+    }
     finish(EndReason::Deadline);
 }
 

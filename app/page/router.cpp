@@ -175,8 +175,9 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
               "Allow: GET, HEAD\r\n");
         return;
     }
-    if (const std::string* f = http::find_field(fields, "format");
-        f && *f != "html" && *f != "json" && *f != "csv") {
+    // The same test as negotiate_format's (ASCII case-insensitive), so that
+    // ?format=CSV is a CSV export here as it is for a job's result.
+    if (!http::is_known_format(fields)) {
         error(*request, format, 400, "format: must be html, json or csv", "format");
         return;
     }

@@ -5,6 +5,8 @@
 
 #include <array>
 
+#include "core/text.hpp"
+
 namespace asyncpage::render {
 namespace {
 
@@ -15,9 +17,7 @@ constexpr std::array<bool, 256> needs_quotes = [] {
     return t;
 }();
 
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
+using text::is_digit;
 
 // [+-]? (digits [. digits*] | . digits) ([eE] [+-]? digits)? : what a spreadsheet
 // reads as a number, never as a formula, so it may keep its leading sign.

@@ -9,24 +9,27 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "core/text.hpp"
+
 namespace asyncpage::render {
 
 JsonKind json_kind(Oid oid) {
+    using namespace model::pg_type;
     switch (oid) {
-        case 20:   // int8
-        case 21:   // int2
-        case 23:   // int4
-        case 26:   // oid
-        case 700:  // float4
-        case 701:  // float8
+        case kInt8:
+        case kInt2:
+        case kInt4:
+        case kOid:
+        case kFloat4:
+        case kFloat8:
             return JsonKind::Number;
-        case 16:
+        case kBool:
             return JsonKind::Bool;
-        case 1114:  // timestamp
-        case 1184:  // timestamptz
+        case kTimestamp:
+        case kTimestamptz:
             return JsonKind::Timestamp;
-        case 114:   // json
-        case 3802:  // jsonb
+        case kJson:
+        case kJsonb:
             return JsonKind::Raw;
         default:
             return JsonKind::String;
@@ -34,6 +37,7 @@ JsonKind json_kind(Oid oid) {
 }
 
 namespace {
+using text::is_digit;
 
 // Length of the well-formed UTF-8 sequence at s[i] (2..4), or 0 with `bad` set to
 // the length of its maximal ill-formed subpart (Unicode §3.9 U+FFFD substitution,
@@ -137,10 +141,6 @@ void append_string(std::string& out, std::string_view s) {
     out += '"';
 }
 
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
 // RFC 8259 §6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. PostgreSQL's int and
 // float output always matches, except NaN and [-]Infinity.
 bool is_json_number(std::string_view s) {
@@ -170,7 +170,7 @@ bool is_json_number(std::string_view s) {
 }
 
 bool is_float(Oid oid) {
-    return oid == 700 || oid == 701;
+    return oid == model::pg_type::kFloat4 || oid == model::pg_type::kFloat8;
 }
 
 void append_number_or_string(std::string& out, std::string_view v, Oid oid) {

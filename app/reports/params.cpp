@@ -11,19 +11,7 @@
 
 namespace asyncpage::reports {
 namespace {
-using text::lower;
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-bool all_digits(std::string_view s) {
-    if (s.empty()) return false;
-    for (char c : s) {
-        if (!is_digit(c)) return false;
-    }
-    return true;
-}
+using text::all_digits;
 
 // Number of code points, or nullopt when `s` is not valid UTF-8 (overlong forms,
 // surrogates and values above U+10FFFF included): PostgreSQL would reject those
@@ -211,10 +199,9 @@ std::optional<std::string> normalise(const ParamSpec& spec, std::string_view s) 
             if (!is_numeric(s)) return std::nullopt;
             return std::string(s);  // PostgreSQL normalises; keep what was given
         case ParamType::Bool: {
-            std::string v = lower(s);
-            if (v == "true" || v == "t" || v == "1" || v == "yes" || v == "on") return "true";
-            if (v == "false" || v == "f" || v == "0" || v == "no" || v == "off") return "false";
-            return std::nullopt;
+            auto b = text::parse_bool(s, text::BoolSpelling::Postgres);
+            if (!b) return std::nullopt;
+            return *b ? "true" : "false";
         }
         case ParamType::Date:
             if (!is_date(s)) return std::nullopt;

@@ -1,22 +1,16 @@
 #pragma once
-// Report-file parsing: header comments, sections, placeholder rewriting.
+// Report files: parsing one file's text into a Report, and loading a directory of
+// them. The SQL lexer (placeholder rewriting) is in sql_lexer.hpp and the `-- param:`
+// grammar in param_grammar.hpp; this header brings in rewrite_placeholders too.
+#include <chrono>
+#include <string>
 #include <string_view>
 #include <variant>
 
 #include "reports/report.hpp"
+#include "reports/sql_lexer.hpp"
 
 namespace asyncpage::reports {
-
-struct Rewritten {
-    std::string sql;                 // with $1..$n
-    std::vector<std::string> names;  // names[k-1] is the param bound to $k (each name once)
-};
-
-// Rewrites `:name` placeholders to `$n` (one number per distinct name). Not a
-// placeholder: `::type` casts, 'string' / E'string' literals, "quoted identifiers",
-// -- and /* nested */ comments, $tag$ dollar-quoted $tag$ bodies, and array slices
-// like a[1:2] (a ':' directly after an identifier char, digit, ']' or ')' is not one).
-Rewritten rewrite_placeholders(std::string_view sql);
 
 // Parses one file. `name` is the URL name, `file` the path used in messages.
 // Unknown header keys, bad values, duplicate params/sections, placeholders that

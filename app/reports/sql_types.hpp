@@ -2,30 +2,31 @@
 // How a declared param type is bound in PostgreSQL. text and enum stay untyped
 // (OID 0) so PostgreSQL infers them from context: an enum(a|b) param compared with
 // a column of a PostgreSQL enum type must not be forced to text.
+#include "model/pg_types.hpp"
 #include "reports/report.hpp"
 
 namespace asyncpage::reports {
 
-// Built-in type OIDs (pg_type.dat); 0 lets the server infer the type.
-inline unsigned param_type_oid(ParamType t) {
+inline Oid param_type_oid(ParamType t) {
+    using namespace model::pg_type;
     switch (t) {
         case ParamType::Int:
-            return 23;  // int4
+            return kInt4;
         case ParamType::Bigint:
-            return 20;  // int8
+            return kInt8;
         case ParamType::Numeric:
-            return 1700;  // numeric
+            return kNumeric;
         case ParamType::Bool:
-            return 16;  // bool
+            return kBool;
         case ParamType::Date:
-            return 1082;  // date
+            return kDate;
         case ParamType::Timestamp:
-            return 1114;  // timestamp
+            return kTimestamp;
         case ParamType::Text:
         case ParamType::Enum:
-            return 0;
+            return kUnspecified;
     }
-    return 0;
+    return kUnspecified;
 }
 
 // The same as SQL type names, for PREPARE in `asyncpage check`.

@@ -1,27 +1,21 @@
 // SectionTask: connection wait, queries in order, cancel on stop.
 #include "run/section_task.hpp"
 
+#include "model/pg_error.hpp"
 #include "reports/sql_types.hpp"
 
 namespace asyncpage::run {
 
+using model::error_field;
 using model::SectionStatus;
-
-namespace {
-std::string field(const PGresult* res, int code) {
-    const char* v = PQresultErrorField(res, code);
-    return v ? v : "";
-}
-}  // namespace
 
 bool TaskHost::on_rows(std::size_t section, model::PgResultPtr rows) {
     result(section).table.append(std::move(rows));
     return true;
 }
 
-bool SectionTask::is_unavailable(const std::string& sqlstate) {
-    return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
-           sqlstate == "57P03";
+bool SectionTask::is_unavailable(const std::string& code) {
+    return model::sqlstate::is_unavailable(code);
 }
 
 void SectionTask::start() {
@@ -135,7 +129,8 @@ void SectionTask::send_failed() {
     query_running_ = false;
     host_.on_query_stopped();
     conn_ = nullptr;
-    fail_rest("08006", "connection to PostgreSQL lost while sending the query");
+    fail_rest(std::string(model::sqlstate::kConnectionFailure),
+              "connection to PostgreSQL lost while sending the query");
 }
 
 void SectionTask::on_result(pg::PgConnection&, model::PgResultPtr res) {
@@ -150,8 +145,8 @@ void SectionTask::on_result(pg::PgConnection&, model::PgResultPtr res) {
             error_seen_ = true;
             auto& r = host_.result(sections_[next_]);
             r.status = SectionStatus::Error;
-            r.sqlstate = field(res.get(), PG_DIAG_SQLSTATE);
-            r.message = field(res.get(), PG_DIAG_MESSAGE_PRIMARY);
+            r.sqlstate = error_field(res.get(), PG_DIAG_SQLSTATE);
+            r.message = error_field(res.get(), PG_DIAG_MESSAGE_PRIMARY);
             if (r.message.empty()) r.message = PQresultErrorMessage(res.get());
             host_.on_section_error(r.sqlstate, r.message);
         }
@@ -188,7 +183,8 @@ void SectionTask::on_connection_lost(pg::PgConnection&, const std::string& why) 
     pipelined_ = 0;
     host_.on_query_stopped();
     conn_ = nullptr;
-    fail_rest("08006", "connection to PostgreSQL lost: " + why);
+    fail_rest(std::string(model::sqlstate::kConnectionFailure),
+              "connection to PostgreSQL lost: " + why);
 }
 
 void SectionTask::on_notice(pg::PgConnection&, const PGresult* notice) {

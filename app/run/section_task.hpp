@@ -55,8 +55,7 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     void stop(model::SectionStatus unfinished, const std::string& message);
     bool finished() const { return finished_; }
 
-    // Connection exceptions (class 08) and the server shutting down or not yet
-    // accepting (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now).
+    // model::sqlstate::is_unavailable: the database, not the query, failed.
     static bool is_unavailable(const std::string& sqlstate);
 
   private:

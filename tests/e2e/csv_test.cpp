@@ -92,6 +92,25 @@ BOOST_AUTO_TEST_CASE(unknown_section_is_a_client_error) {
     BOOST_TEST(r.status < 500, r.summary());
 }
 
+// ?format= is ASCII case-insensitive on a report page as on a job's result; an
+// unknown format is still a 400 naming the field.
+BOOST_AUTO_TEST_CASE(format_is_case_insensitive) {
+    Stack& s = e2e_stack();
+    Response r = s.get("/reports/csv_quoting?format=CSV&section=q");
+    BOOST_TEST_REQUIRE(r.status == 200, r.summary() << ": " << r.body);
+    BOOST_TEST(to_lower(r.header("content-type")).starts_with("text/csv"),
+               r.header("content-type"));
+    BOOST_TEST(r.body.starts_with("id,label,note\r\n"), r.body);
+
+    Response j = s.get("/reports/trivial?format=Json");
+    BOOST_TEST_REQUIRE(j.status == 200, j.summary() << ": " << j.body);
+    BOOST_TEST(contains(j.header("content-type"), "application/json"), j.header("content-type"));
+
+    Response bad = s.get("/reports/trivial?format=xml");
+    BOOST_TEST(bad.status == 400, bad.summary());
+    BOOST_TEST(contains(bad.body, "format"), bad.body);
+}
+
 BOOST_AUTO_TEST_CASE(million_rows_stream_with_flat_memory) {
     // Its own server: VmHWM is a peak over the worker's life, so nothing else may
     // have run on this worker before.

@@ -85,3 +85,24 @@ BOOST_AUTO_TEST_CASE(malformed_and_overflowing_sizes) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(seconds)
+
+BOOST_AUTO_TEST_CASE(format_seconds_is_exact_and_reads_back) {
+    using asyncpage::format_seconds;
+    BOOST_TEST(format_seconds(milliseconds(3000)) == "3");
+    BOOST_TEST(format_seconds(milliseconds(250)) == "0.25");
+    BOOST_TEST(format_seconds(milliseconds(1500)) == "1.5");
+    BOOST_TEST(format_seconds(milliseconds(60005)) == "60.005");
+    BOOST_TEST(format_seconds(milliseconds(0)) == "0");
+    BOOST_TEST(format_seconds(milliseconds(1)) == "0.001");
+    BOOST_TEST(format_seconds(milliseconds(-1500)) == "-1.5");
+    // Twelve days: no exponent, no rounding (fmt's {:g} gave "1.0368e+06").
+    BOOST_TEST(format_seconds(milliseconds(1036800123)) == "1036800.123");
+    for (long long ms : {0LL, 1LL, 10LL, 999LL, 1000LL, 1234567LL, 86400000LL}) {
+        BOOST_TEST(parse_duration(format_seconds(milliseconds(ms))).value() == milliseconds(ms),
+                   ms);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,45 @@
+#pragma once
+// PostgreSQL errors as asyncpage meets them: the SQLSTATE codes it produces or acts
+// on, by name (PostgreSQL documentation, Appendix A "PostgreSQL Error Codes"), and
+// reading one field of an error result (libpq §34.3.1, PQresultErrorField).
+#include <libpq-fe.h>
+
+#include <string>
+#include <string_view>
+
+namespace asyncpage::model {
+
+namespace sqlstate {
+inline constexpr std::string_view kConnectionFailure = "08006";      // connection lost
+inline constexpr std::string_view kFeatureNotSupported = "0A000";    // e.g. a stale cached plan
+inline constexpr std::string_view kInvalidParameterValue = "22023";  // a job's params are bad
+inline constexpr std::string_view kInvalidSchemaName = "3F000";      // asyncpage.* not migrated
+inline constexpr std::string_view kUndefinedTable = "42P01";         // asyncpage.* not migrated
+inline constexpr std::string_view kQueryCanceled = "57014";          // cancel or statement_timeout
+inline constexpr std::string_view kAdminShutdown = "57P01";
+inline constexpr std::string_view kCrashShutdown = "57P02";
+inline constexpr std::string_view kCannotConnectNow = "57P03";
+// Raised (as a NOTICE) by asyncpage.progress(pct, message); class AP is ours.
+inline constexpr std::string_view kAsyncpageProgress = "AP001";
+
+// Connection exceptions (class 08) and the server shutting down or not yet
+// accepting: the database is unavailable, not the query wrong.
+inline bool is_unavailable(std::string_view code) {
+    return code.starts_with("08") || code == kAdminShutdown || code == kCrashShutdown ||
+           code == kCannotConnectNow;
+}
+
+// asyncpage's own schema is missing: `asyncpage migrate` has not run (yet).
+inline bool is_schema_missing(std::string_view code) {
+    return code == kUndefinedTable || code == kInvalidSchemaName;
+}
+}  // namespace sqlstate
+
+// One field of an error or notice result (PG_DIAG_SQLSTATE, PG_DIAG_MESSAGE_PRIMARY,
+// ...); "" when the result has none.
+inline std::string error_field(const PGresult* res, int code) {
+    const char* v = PQresultErrorField(res, code);
+    return v ? v : "";
+}
+
+}  // namespace asyncpage::model
