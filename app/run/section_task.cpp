@@ -14,11 +14,6 @@ std::string field(const PGresult* res, int code) {
 }
 }  // namespace
 
-bool TaskHost::on_rows(std::size_t section, model::PgResultPtr rows) {
-    result(section).table.append(std::move(rows));
-    return true;
-}
-
 bool SectionTask::is_unavailable(const std::string& sqlstate) {
     return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
            sqlstate == "57P03";
