@@ -1,6 +1,7 @@
 // The job codec: nlohmann both ways, so what is written is what is read.
 #include "jobs/codec.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace asyncpage::jobs {
@@ -62,10 +63,11 @@ std::string encode_results(const std::vector<model::SectionResult>& sections) {
                 line.push_back(t.is_null(row, c) ? json(nullptr)
                                                  : json(std::string(t.value(row, c))));
         }
+        // Microseconds are all a stored time needs: pages show whole milliseconds.
         out.push_back({{"position", i},
                        {"name", r.name},
                        {"status", model::to_string(r.status)},
-                       {"elapsed_ms", r.elapsed_ms},
+                       {"elapsed_ms", std::round(r.elapsed_ms * 1000) / 1000},
                        {"columns", std::move(columns)},
                        {"rows", std::move(cells)},
                        {"error_sqlstate", nullable(r.sqlstate)},

@@ -187,6 +187,15 @@ BOOST_AUTO_TEST_CASE(statement_without_rows_stays_empty) {
     BOOST_TEST(out[0].table.empty());
 }
 
+BOOST_AUTO_TEST_CASE(elapsed_time_kept_to_the_microsecond) {
+    model::SectionResult s;
+    s.name = "t";
+    s.status = SectionStatus::Ok;
+    s.elapsed_ms = 1234.5678912;
+    auto j = nlohmann::json::parse(jobs::encode_results(sections(std::move(s))));
+    BOOST_TEST(j[0]["elapsed_ms"].get<double>() == 1234.568);
+}
+
 BOOST_AUTO_TEST_CASE(page_status_from_stored_sections) {
     auto with = [](std::vector<SectionStatus> statuses) {
         std::vector<model::SectionResult> v;
