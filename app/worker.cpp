@@ -78,8 +78,9 @@ int run_worker(const config::Config& config, int listen_fd,
     runner_options.slots = config.job_slots;
     runner_options.job_timeout = config.job_timeout;
     runner_options.retention = config.job_retention;
-    jobs::Runner runner(loop, run_pool, meta, catalog->reports, runner_options);
-    page::JobRoutes job_routes(loop, meta, hub, [&catalog](const std::string& name) {
+    jobs::Store store(meta);
+    jobs::Runner runner(loop, run_pool, store, catalog->reports, runner_options);
+    page::JobRoutes job_routes(loop, store, hub, [&catalog](const std::string& name) {
         auto it = catalog->reports.find(name);
         return it == catalog->reports.end() ? nullptr : it->second;
     });

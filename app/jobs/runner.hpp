@@ -1,11 +1,11 @@
 #pragma once
 // The job runner of one worker: claims queued jobs (FOR UPDATE SKIP LOCKED) up to
 // job_slots at a time, woken by the hub's notifications and by a periodic sweep;
-// runs each job's sections on its own pool without blocking the loop; records
-// progress notices on the job (coalescing bursts); stores every section's result
-// and the final state. The sweep also keeps the heartbeat of its running jobs,
-// fails jobs whose worker stopped beating (any worker's), and deletes jobs older
-// than job_retention.
+// runs each job's sections (a run::ReportRun) on its own pool without blocking the
+// loop; records progress notices on the job (coalescing bursts); stores every
+// section's result and the final state, all through the job Store. The sweep also keeps the
+// heartbeat of its running jobs, fails jobs whose worker stopped beating (any worker's), and
+// deletes jobs older than job_retention.
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,7 +13,8 @@
 #include <unordered_map>
 
 #include "jobs/hub.hpp"
-#include "pg/statements.hpp"
+#include "jobs/store.hpp"
+#include "pg/pool.hpp"
 #include "reports/report.hpp"
 
 namespace asyncpage::jobs {
@@ -35,8 +36,8 @@ struct JobStats {
 
 class Runner {
   public:
-    Runner(loop::EventLoop& loop, pg::Pool& run_pool, pg::Statements& meta,
-           const ReportMap& reports, RunnerOptions options);
+    Runner(loop::EventLoop& loop, pg::Pool& run_pool, Store& store, const ReportMap& reports,
+           RunnerOptions options);
     ~Runner();
 
     void start();
@@ -55,13 +56,13 @@ class Runner {
     void claim();
     void sweep();
     void purge();
-    void started(const pg::Outcome& outcome);
+    void started(const ClaimedJob& job);
     void run_ended(Run* run);
     void check_drained();
 
     loop::EventLoop& loop_;
     pg::Pool& run_pool_;
-    pg::Statements& meta_;
+    Store& store_;
     const ReportMap& reports_;
     RunnerOptions options_;
     std::string runner_id_;

@@ -1,19 +1,18 @@
 #pragma once
-// The HTTP side of background jobs (DESIGN §3-§4): creating a job, the wait
-// screen and job JSON, long polls and event streams (held in the loop as hub
-// watchers, at no thread cost), results, and cancelling. Job state is read from
-// and written to PostgreSQL through short statements, so any worker answers for
-// any job.
+// The HTTP side of background jobs (docs/ARCHITECTURE.md): creating a job, the wait
+// screen and job JSON, long polls and event streams (JobRoutes::Watch, held in the
+// loop as hub watchers at no thread cost), results, and cancelling. Job state is
+// read from and written to PostgreSQL through the job Store, so any worker answers
+// for any job.
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_set>
-#include <vector>
+#include <unordered_map>
 
 #include "config/config.hpp"
 #include "fcgi/request.hpp"
 #include "jobs/hub.hpp"
-#include "pg/statements.hpp"
+#include "jobs/store.hpp"
 #include "reports/report.hpp"
 
 namespace asyncpage::page {
@@ -26,7 +25,7 @@ class JobRoutes {
   public:
     using FindReport =
         std::function<std::shared_ptr<const reports::Report>(const std::string& name)>;
-    JobRoutes(loop::EventLoop& loop, pg::Statements& meta, jobs::Hub& hub, FindReport find);
+    JobRoutes(loop::EventLoop& loop, jobs::Store& store, jobs::Hub& hub, FindReport find);
     ~JobRoutes();
 
     // POST /reports/NAME/jobs
@@ -58,10 +57,11 @@ class JobRoutes {
     friend class Watch;
     using HeldPtr = std::shared_ptr<Held>;
     HeldPtr hold(std::unique_ptr<fcgi::Request> request, http::Format format);
-    // Reads the job visible to the request's user; `found` gets the job JSON and the
-    // params JSON, or 404 was already answered.
+    // Reads the job visible to the request's user; `found` gets it, or 404 (or a
+    // database error) was already answered and `answered` runs. Nothing runs when
+    // the request was finished meanwhile.
     void read_job(const HeldPtr& held, const std::string& id,
-                  std::function<void(const std::string& json, const std::string& params)> found,
+                  std::function<void(const jobs::StoredJob& job)> found,
                   std::function<void()> answered = {});
     void show(const HeldPtr& held, const std::string& id);
     void wait(const HeldPtr& held, const std::string& id, const http::Fields& query);
@@ -69,20 +69,20 @@ class JobRoutes {
     void result(const HeldPtr& held, const std::string& id, const http::Fields& query);
     void cancel(const HeldPtr& held, const std::string& id);
     void load_result(const HeldPtr& held, const std::string& id,
-                     std::function<void(struct LoadedResult&)> done);
+                     std::function<void(model::PageResult& page, bool any)> done);
     void fail(const HeldPtr& held, int status, std::string_view message,
               std::string_view extra = {});
     void db_error(const HeldPtr& held, const pg::Outcome& o, const char* what);
+    void watch(std::unique_ptr<Watch> w, Millis timeout);
     void end_watch(Watch* w);
     void heartbeat();
 
     loop::EventLoop& loop_;
-    pg::Statements& meta_;
+    jobs::Store& store_;
     jobs::Hub& hub_;
     FindReport find_;
     std::size_t in_flight_ = 0;
-    std::unordered_set<Watch*> watchers_;
-    std::vector<Watch*> dead_;  // ended, deleted after this loop pass
+    std::unordered_map<Watch*, std::unique_ptr<Watch>> watchers_;
     loop::TimerId heartbeat_timer_ = 0;
     JobCounters counters_;
     bool draining_ = false;

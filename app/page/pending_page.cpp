@@ -1,5 +1,5 @@
-// PendingPage and its Task: the life of one report request inside a worker, from
-// connection wait through queries (or cancellation) to the one finish().
+// PendingPage: the life of one report request inside a worker, from its run's
+// start through queries (or cancellation) to the one finish().
 #include "page/pending_page.hpp"
 
 #include <spdlog/spdlog.h>
@@ -31,60 +31,35 @@ PendingPage::PendingPage(PageEnv env, std::unique_ptr<fcgi::Request> request,
       output_(output),
       csv_section_(csv_section),
       trace_(trace),
-      on_done_(std::move(on_done)) {}
+      on_done_(std::move(on_done)),
+      run_(env_.loop, env_.pool, report_, *this) {}
 
 PendingPage::~PendingPage() {
-    // Only reached through finish() + deferred delete, or worker shutdown.
-    for (auto& t : tasks_)
-        t->stop(SectionStatus::Cancelled, "worker shutting down");
-    env_.loop.cancel_timer(deadline_timer_);
+    // Only reached through finish() + close_later, or worker shutdown; the run
+    // cancels what is unfinished.
     if (request_) request_->unwatch_hangup();
 }
 
-double PendingPage::since_start() const {
-    return ms_between(started_, env_.loop.now());
-}
-
 void PendingPage::start() {
-    started_ = env_.loop.now();
     ++env_.metrics.pending;
-    value_ptrs_.reserve(values_.size());
-    for (auto& v : values_)
-        value_ptrs_.push_back(v ? v->c_str() : nullptr);  // nullptr = NULL
-
-    const auto& sections = report_->sections;
-    results_.resize(sections.size());
-    for (std::size_t i = 0; i < sections.size(); ++i)
-        results_[i].name = sections[i].name;
-
-    if (output_ == Output::Csv) {
-        tasks_.push_back(
-            std::make_unique<run::SectionTask>(*this, std::vector<std::size_t>{csv_section_}));
-        // Only the exported section runs; the others are not part of a CSV answer.
-    } else {
-        tasks_ = run::make_tasks(*this, *report_);
-    }
-    tasks_running_ = tasks_.size();
-
-    deadline_timer_ = env_.loop.add_timer(report_->timeout, [this] {
-        deadline_timer_ = 0;
-        on_deadline();
-    });
     request_->watch_hangup([this] { on_client_gone(); });
-
-    // Tasks may finish synchronously only on a broken send; start them all first.
-    for (std::size_t i = 0; i < tasks_.size() && state_ != PageState::Done; ++i)
-        tasks_[i]->start();
+    auto secs = std::chrono::duration<double>(report_->timeout).count();
+    // Only the exported section runs for CSV; the others are not part of its answer.
+    run_.start(std::move(values_), report_->timeout,
+               fmt::format("did not finish within the report's {:g} s timeout", secs),
+               output_ == Output::Csv ? std::optional(csv_section_) : std::nullopt);
 }
 
-void PendingPage::on_task_done() {
-    if (tasks_running_ > 0) --tasks_running_;
-    if (tasks_running_ == 0 && state_ != PageState::Done) finish(EndReason::Completed);
+void PendingPage::on_finished() {
+    if (state_ != PageState::Done) finish(EndReason::Completed);
 }
 
-void PendingPage::on_deadline() {
+// The report's timeout passed (run::ReportRun::on_deadline has stopped what was
+// unfinished).
+void PendingPage::on_deadline(const std::string& message) {
     if (state_ == PageState::Done) return;
     ++env_.metrics.timeouts;
+<<<<<<< HEAD
     std::string msg = fmt::format("did not finish within the report's {} s timeout",
                                   format_seconds(report_->timeout));
     end_note_ = "deadline";
@@ -92,6 +67,11 @@ void PendingPage::on_deadline() {
     if (output_ == Output::Csv && csv_header_sent_) {
         csv_error(std::string(model::sqlstate::kQueryCanceled), "export stopped: " + msg);
     }
+=======
+    end_note_ = "deadline";
+    if (output_ == Output::Csv && csv_header_sent_)
+        csv_error("57014", "export stopped: " + message);
+>>>>>>> h-J
     finish(EndReason::Deadline);
 }
 
@@ -99,31 +79,25 @@ void PendingPage::on_client_gone() {
     if (state_ == PageState::Done) return;
     ++env_.metrics.client_aborts;
     end_note_ = "client left";
-    stop_tasks(SectionStatus::Cancelled, "the client closed the connection");
+    run_.stop(SectionStatus::Cancelled, "the client closed the connection");
     finish(EndReason::ClientLeft);
-}
-
-void PendingPage::stop_tasks(SectionStatus unfinished, const char* message) {
-    for (auto& t : tasks_)
-        t->stop(unfinished, message);
-    tasks_running_ = 0;
 }
 
 model::PageStatus PendingPage::page_status(bool deadline_passed) const {
     using model::PageStatus;
     std::size_t ok = 0, errors = 0, lost = 0;
-    for (auto& r : results_) {
-        if (output_ == Output::Csv && &r != &results_[csv_section_]) continue;
+    for (auto& r : run_.results()) {
+        if (output_ == Output::Csv && &r != &run_.results()[csv_section_]) continue;
         if (r.status == SectionStatus::Ok) ++ok;
         if (r.status == SectionStatus::Error) {
             ++errors;
-            lost += run::SectionTask::is_unavailable(r.sqlstate);
+            lost += model::sqlstate::is_unavailable(r.sqlstate);
         }
     }
     // Every section died with its connection (PostgreSQL stopped or restarting):
     // the database is unavailable, not the report broken.
     if (ok == 0 && errors > 0 && lost == errors) return PageStatus::Unavailable;
-    std::size_t total = output_ == Output::Csv ? 1 : results_.size();
+    std::size_t total = output_ == Output::Csv ? 1 : run_.results().size();
     if (ok == total) return PageStatus::Ok;
     if (ok == 0 && errors == 0) {
         if (!deadline_passed) return PageStatus::Error;
@@ -140,11 +114,8 @@ void PendingPage::finish(EndReason reason) {
     if (state_ == PageState::Done) return;
     PageState was = state_;
     state_ = PageState::Done;
-    env_.loop.cancel_timer(deadline_timer_);
-    deadline_timer_ = 0;
     request_->unwatch_hangup();
-    for (auto& t : tasks_)
-        t->stop(SectionStatus::Cancelled, "page ended");
+    run_.stop(SectionStatus::Cancelled, "page ended");
 
     auto status = page_status(reason == EndReason::Deadline);
     if (reason == EndReason::ClientLeft) {
@@ -194,7 +165,7 @@ void PendingPage::respond(model::PageStatus status) {
         return;
     }
     if (output_ == Output::Csv) {
-        const auto& r = results_[csv_section_];
+        const auto& r = run_.results()[csv_section_];
         if (status == PageStatus::Ok) {  // a statement without a result set: no rows
             request_->respond(200, "text/csv; charset=utf-8", "", extra);
             return;
@@ -215,16 +186,16 @@ void PendingPage::respond(model::PageStatus status) {
     page.report = report_->name;
     page.status = status;
     page.elapsed_ms = since_start();
-    for (auto& r : results_)
+    for (auto& r : run_.results())
         page.wait_ms += r.wait_ms;
-    page.sections = std::move(results_);
+    page.sections = std::move(run_.results());
     if (output_ == Output::Json) {
         request_->respond(code, "application/json", render::json_page(page, trace_), extra);
     } else {
         request_->respond(code, "text/html; charset=utf-8",
                           render::html_report(*report_, given_, &page, nullptr, trace_), extra);
     }
-    results_ = std::move(page.sections);  // kept for the access log
+    run_.results() = std::move(page.sections);  // kept for the access log
 }
 
 void PendingPage::csv_rows(const PGresult* res) {
@@ -249,8 +220,9 @@ void PendingPage::csv_rows(const PGresult* res) {
     }
 }
 
-bool PendingPage::on_rows(std::size_t section, model::PgResultPtr rows) {
-    if (output_ != Output::Csv) return TaskHost::on_rows(section, std::move(rows));
+bool PendingPage::on_rows(model::SectionResult& result, std::size_t section,
+                          model::PgResultPtr rows) {
+    if (output_ != Output::Csv) return RunListener::on_rows(result, section, std::move(rows));
     csv_rows(rows.get());
     return state_ != PageState::Done;  // the client may have left mid-stream
 }
@@ -269,8 +241,8 @@ void PendingPage::log_access(model::PageStatus status, EndReason reason) const {
     if (!logger->should_log(spdlog::level::info)) return;  // access_log = "off"
     std::string sections;
     double wait = 0;
-    for (auto& r : results_) {
-        if (output_ == Output::Csv && &r != &results_[csv_section_]) continue;
+    for (auto& r : run_.results()) {
+        if (output_ == Output::Csv && &r != &run_.results()[csv_section_]) continue;
         wait += r.wait_ms;
         fmt::format_to(std::back_inserter(sections), "{}{}:{}:{:.1f}ms",
                        sections.empty() ? "" : " ", r.name, model::to_string(r.status),

@@ -1,8 +1,8 @@
 #pragma once
-// A pending page: one request running one report. Its sections run as tasks that
-// wait for pooled connections and then query; one deadline timer ends the page on
-// time. The page ends in exactly one place, finish(), which renders what finished,
-// answers, logs one access line and hands the page to the worker for deletion.
+// A pending page: one request running one report. Its sections run in a
+// run::ReportRun, whose deadline ends the page on time. The page ends in exactly one place,
+// finish(), which renders what finished, answers, logs one access line and hands the page to the
+// worker for deletion.
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,7 +14,7 @@
 #include "pg/pool.hpp"
 #include "reports/params.hpp"
 #include "reports/report.hpp"
-#include "run/section_task.hpp"
+#include "run/report_run.hpp"
 
 namespace asyncpage::page {
 
@@ -37,7 +37,7 @@ enum class PageState {
     Done,       // answered (or the client left); waits for deletion
 };
 
-class PendingPage final : public run::TaskHost {
+class PendingPage final : public run::RunListener {
   public:
     using OnDone = std::function<void(PendingPage*)>;
     PendingPage(PageEnv env, std::unique_ptr<fcgi::Request> request,
@@ -53,26 +53,21 @@ class PendingPage final : public run::TaskHost {
     PageState state() const { return state_; }
 
   private:
-    // run::TaskHost
-    loop::EventLoop& loop() override { return env_.loop; }
-    pg::Pool& pool() override { return env_.pool; }
-    const reports::Report& report() const override { return *report_; }
-    const std::vector<const char*>& values() const override { return value_ptrs_; }
-    model::SectionResult& result(std::size_t section) override { return results_[section]; }
-    double since_start() const override;
+    // run::RunListener
     bool single_row() const override { return output_ == Output::Csv; }
     bool pipelined() const override { return output_ != Output::Csv; }
     void on_connection_acquired() override { got_connection_ = true; }
     void on_query_started() override { ++env_.metrics.queries_in_flight; }
     void on_query_stopped() override { --env_.metrics.queries_in_flight; }
-    bool on_rows(std::size_t section, model::PgResultPtr rows) override;
+    bool on_rows(model::SectionResult& result, std::size_t section,
+                 model::PgResultPtr rows) override;
     void on_section_error(const std::string& sqlstate, const std::string& message) override;
-    void on_task_done() override;
+    void on_deadline(const std::string& message) override;
+    void on_finished() override;
 
     enum class EndReason { Completed, Deadline, ClientLeft };
-    void on_deadline();
     void on_client_gone();
-    void stop_tasks(model::SectionStatus unfinished, const char* message);
+    double since_start() const { return run_.since_start(); }
     void finish(EndReason reason);
     model::PageStatus page_status(bool deadline_passed) const;
     void respond(model::PageStatus status);
@@ -86,7 +81,6 @@ class PendingPage final : public run::TaskHost {
     std::unique_ptr<fcgi::Request> request_;
     std::shared_ptr<const reports::Report> report_;
     reports::BoundValues values_;
-    std::vector<const char*> value_ptrs_;  // for PQsendQueryParams, by param index
     http::Fields given_;
     Output output_;
     std::size_t csv_section_;
@@ -94,11 +88,7 @@ class PendingPage final : public run::TaskHost {
     OnDone on_done_;
 
     PageState state_ = PageState::Running;
-    TimePoint started_;
-    loop::TimerId deadline_timer_ = 0;
-    std::vector<model::SectionResult> results_;
-    std::vector<std::unique_ptr<run::SectionTask>> tasks_;
-    std::size_t tasks_running_ = 0;
+    run::ReportRun run_;
     bool got_connection_ = false;  // some task got a pooled connection
     std::string csv_buffer_;
     bool csv_header_sent_ = false;

@@ -253,8 +253,13 @@ void Router::health(std::unique_ptr<fcgi::Request> request) {
 }
 
 PendingPage::OnDone Router::forget_page() {
-    // Deleted after this loop pass: finish() runs inside the page's own callbacks.
-    return [this](PendingPage* p) { loop_.defer([this, p] { pages_.erase(p); }); };
+    // finish() runs inside the page's own callbacks: the loop frees it after this pass.
+    return [this](PendingPage* p) {
+        auto it = pages_.find(p);
+        if (it == pages_.end()) return;
+        loop_.close_later(std::move(it->second));
+        pages_.erase(it);
+    };
 }
 
 void Router::start_page(std::unique_ptr<PendingPage> page) {

@@ -1,7 +1,7 @@
 #pragma once
 // Routes a worker's requests (DESIGN §3): answers the cheap ones at once (index,
 // metrics, errors) and starts a PendingPage for report pages and /healthz. Owns
-// the pending pages; a finished page is deleted after the loop pass that ended it.
+// the pending pages; a finished page is handed to loop.close_later.
 #include <map>
 #include <memory>
 #include <string>

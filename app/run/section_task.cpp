@@ -9,15 +9,6 @@ namespace asyncpage::run {
 using model::error_field;
 using model::SectionStatus;
 
-bool TaskHost::on_rows(std::size_t section, model::PgResultPtr rows) {
-    result(section).table.append(std::move(rows));
-    return true;
-}
-
-bool SectionTask::is_unavailable(const std::string& code) {
-    return model::sqlstate::is_unavailable(code);
-}
-
 void SectionTask::start() {
     waiting_since_ = host_.loop().now();
     waiting_ = true;

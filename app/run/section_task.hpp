@@ -2,8 +2,8 @@
 // One connection's worth of a report run: a single section (parallel reports) or
 // every section in file order on one connection (parallel: false), for a page
 // pipelined: sent at once, each in its own implicit transaction. It waits for a
-// pooled connection, runs its sections, and reports into its host: a page answering
-// a request, or a background job.
+// pooled connection, runs its sections, and reports into its host, the
+// run::ReportRun of a page or of a background job.
 #include <libpq-fe.h>
 
 #include <memory>
@@ -33,9 +33,9 @@ class TaskHost {
     virtual void on_connection_acquired() {}
     virtual void on_query_started() {}
     virtual void on_query_stopped() {}
-    // Rows of a section. The default keeps them in the section's table. Returns
-    // false when the host ended meanwhile (it must not be touched again).
-    virtual bool on_rows(std::size_t section, model::PgResultPtr rows);
+    // Rows of a section. Returns false when the host ended meanwhile (it must not
+    // be touched again).
+    virtual bool on_rows(std::size_t section, model::PgResultPtr rows) = 0;
     virtual void on_section_error(const std::string& sqlstate, const std::string& message) {
         (void)sqlstate;
         (void)message;
@@ -54,9 +54,6 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     // unfinished sections get `unfinished` and `message`.
     void stop(model::SectionStatus unfinished, const std::string& message);
     bool finished() const { return finished_; }
-
-    // model::sqlstate::is_unavailable: the database, not the query, failed.
-    static bool is_unavailable(const std::string& sqlstate);
 
   private:
     void on_connection(pg::PgConnection& conn) override;

@@ -1,0 +1,78 @@
+#pragma once
+// The job store: every statement on asyncpage.jobs and asyncpage.job_results, run
+// through the worker's bookkeeping Statements without blocking the loop. Each call
+// answers its callback exactly once with the statement's outcome (outcome.ok false:
+// sqlstate and message say why) and, when it ran, the decoded answer. Owner checks
+// are in the SQL: a job of another REMOTE_USER is the same as no job.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/request.hpp"
+#include "model/result.hpp"
+#include "pg/statements.hpp"
+
+namespace asyncpage::jobs {
+
+struct StoredJob {
+    std::string json;    // asyncpage.job_json, one line
+    std::string params;  // the params JSON it was created with
+};
+
+struct CreatedJob {
+    std::string id, json;
+};
+
+struct CancelledJob {
+    std::string json;      // the job after the statement
+    bool changed = false;  // false: it had already finished, nothing was cancelled
+};
+
+struct ClaimedJob {
+    std::string id, report;
+    http::Fields params;
+};
+
+// SQLSTATEs that mean the asyncpage schema is not there (run `asyncpage migrate`).
+bool schema_missing(const pg::Outcome& outcome);
+
+class Store {
+  public:
+    template <class... T>
+    using Answer = std::function<void(pg::Outcome& outcome, T... value)>;
+
+    explicit Store(pg::Statements& meta) : meta_(meta) {}
+
+    // The HTTP side. `owner` is REMOTE_USER, or NULL.
+    void create(const std::string& report, const std::string& params_json, pg::Param owner,
+                Answer<const CreatedJob&> done);
+    void read(const std::string& id, pg::Param owner, Answer<const std::optional<StoredJob>&> done);
+    void cancel(const std::string& id, pg::Param owner,
+                Answer<const std::optional<CancelledJob>&> done);
+    // The stored sections in file order; an empty list when the job never ran.
+    void read_result(const std::string& id, Answer<std::vector<model::SectionResult>&> done);
+
+    // The runner. `runner` is the claiming worker's id; a statement on a job that
+    // another runner holds (or that ended meanwhile) changes nothing.
+    void claim(const std::string& runner, const std::string& report_names_json,
+               Answer<const std::optional<ClaimedJob>&> done);
+    void record_progress(const std::string& id, int pct, const std::string& message,
+                         const std::string& runner, Answer<> done);
+    // The results and the final state in one statement; `changed` is false when the
+    // job was no longer ours and running (cancelled or reaped meanwhile).
+    void finish(const std::string& id, const std::vector<model::SectionResult>& results,
+                const std::string& runner, const std::string& state, const std::string& sqlstate,
+                const std::string& message, Answer<bool> done);
+    void requeue(const std::string& id, const std::string& runner, Answer<> done);
+    void heartbeat(const std::string& runner, Answer<> done);
+    // Fails running jobs whose heartbeat is older than `stale_after`; their ids.
+    void reap(Millis stale_after, Answer<const std::vector<std::string>&> done);
+    // Deletes jobs that finished longer than `retention` ago; how many.
+    void purge(Millis retention, Answer<int> done);
+
+  private:
+    pg::Statements& meta_;
+};
+
+}  // namespace asyncpage::jobs

@@ -1,0 +1,124 @@
+// Long polls and event streams on a job: answered from the hub's notifications,
+// a fresh read, or a timer.
+#include "page/job_watch.hpp"
+
+#include "jobs/job.hpp"
+
+namespace asyncpage::page {
+
+namespace {
+constexpr const char* kNoStore = "Cache-Control: no-store\r\n";
+}  // namespace
+
+JobRoutes::Watch::Watch(JobRoutes& routes, HeldPtr held, std::string id, Kind kind,
+                        std::int64_t since)
+    : Watcher(std::move(id)), routes_(routes), held_(std::move(held)), kind_(kind), since_(since) {}
+
+JobRoutes::Watch::~Watch() {
+    routes_.loop_.cancel_timer(timer_);
+}
+
+void JobRoutes::Watch::start(Millis timeout) {
+    routes_.hub_.add(this);
+    auto& req = *held_->request;
+    req.watch_hangup([this] { end(); });
+    if (kind_ == Kind::LongPoll) {
+        timer_ = routes_.loop_.add_timer(timeout, [this] {
+            timer_ = 0;
+            if (last_json_.empty()) {
+                answer_error(504, "the job's state could not be read in time");
+            } else {
+                answer(last_json_);
+            }
+        });
+    } else {
+        req.write_headers(200, "text/event-stream; charset=utf-8",
+                          "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n");
+        req.write(": asyncpage job events\n\n");
+        req.flush();
+    }
+    refresh();
+}
+
+void JobRoutes::Watch::refresh() {
+    // A watch ends only with its request finished, and read_job calls nothing back
+    // for a finished request: `this` is alive whenever these run.
+    routes_.read_job(
+        held_, job_id(),
+        [this](const jobs::StoredJob& job) {
+            if (ended_) return;
+            auto ev = jobs::parse_job_event(job.json);
+            if (ev) apply(*ev, job.json);
+        },
+        [this] { end(); });  // answered with an error (404, 503): stop watching
+}
+
+bool JobRoutes::Watch::on_job_change(const jobs::JobEvent& ev, const std::string& json) {
+    if (ended_) return false;
+    apply(ev, json);
+    return !ended_;
+}
+
+void JobRoutes::Watch::heartbeat() {
+    if (ended_ || kind_ != Kind::Stream) return;
+    held_->request->write(": keepalive\n\n");
+    held_->request->flush();
+    if (!held_->request->ok()) end();
+}
+
+void JobRoutes::Watch::drain() {
+    if (ended_) return;
+    if (kind_ == Kind::LongPoll && !last_json_.empty()) {
+        answer(last_json_);
+    } else if (kind_ == Kind::LongPoll) {
+        answer_error(503, "server restarting; retry", "Retry-After: 1\r\n");
+    } else {
+        end();
+    }
+}
+
+void JobRoutes::Watch::end() {
+    if (ended_) return;
+    ended_ = true;
+    routes_.hub_.remove(this);
+    held_->request->unwatch_hangup();
+    routes_.loop_.cancel_timer(timer_);
+    timer_ = 0;
+    held_->request->finish();
+    routes_.end_watch(this);  // last: it hands this watch to the loop to free
+}
+
+void JobRoutes::Watch::apply(const jobs::JobEvent& ev, const std::string& json) {
+    if (kind_ == Kind::LongPoll) {
+        last_json_ = json;
+        if (ev.version > since_) answer(json);
+        return;
+    }
+    if (ev.version <= last_version_) return;  // a stale read or a repeat
+    const char* type = (last_state_.empty() || ev.state != last_state_) ? "state" : "progress";
+    last_version_ = ev.version;
+    last_state_ = ev.state;
+    auto& req = *held_->request;
+    std::string out = "event: ";
+    out += type;
+    out += "\ndata: ";
+    out += json;  // one line: PostgreSQL's json has no raw newlines
+    out += "\n\n";
+    req.write(out);
+    req.flush();
+    if (!req.ok() || jobs::is_final_state(ev.state)) end();
+}
+
+void JobRoutes::Watch::answer(const std::string& json) {
+    if (ended_) return;
+    held_->request->respond(200, "application/json", json, kNoStore);
+    end();
+}
+
+void JobRoutes::Watch::answer_error(int status, std::string_view message, std::string_view extra) {
+    if (ended_) return;
+    routes_.fail(held_, status, message, extra);
+    end();
+}
+
+}  // namespace asyncpage::page

@@ -1,0 +1,84 @@
+// ReportRun: tasks, results and the deadline of one run of a report.
+#include "run/report_run.hpp"
+
+namespace asyncpage::run {
+
+using model::SectionStatus;
+
+bool RunListener::on_rows(model::SectionResult& result, std::size_t, model::PgResultPtr rows) {
+    result.table.append(std::move(rows));
+    return true;
+}
+
+ReportRun::ReportRun(loop::EventLoop& loop, pg::Pool& pool,
+                     std::shared_ptr<const reports::Report> report, RunListener& listener)
+    : loop_(loop),
+      pool_(pool),
+      report_(std::move(report)),
+      listener_(listener),
+      started_(loop.now()) {
+    const auto& sections = report_->sections;
+    results_.resize(sections.size());
+    for (std::size_t i = 0; i < sections.size(); ++i)
+        results_[i].name = sections[i].name;
+}
+
+ReportRun::~ReportRun() {
+    for (auto& t : tasks_)
+        t->stop(SectionStatus::Cancelled, "worker shutting down");
+    loop_.cancel_timer(deadline_);
+}
+
+double ReportRun::since_start() const {
+    return ms_between(started_, loop_.now());
+}
+
+void ReportRun::start(reports::BoundValues values, Millis budget, std::string timeout_message,
+                      std::optional<std::size_t> only) {
+    values_ = std::move(values);
+    value_ptrs_.reserve(values_.size());
+    for (auto& v : values_)
+        value_ptrs_.push_back(v ? v->c_str() : nullptr);  // nullptr = NULL
+    if (only) {
+        tasks_.push_back(std::make_unique<SectionTask>(*this, std::vector<std::size_t>{*only}));
+    } else {
+        tasks_ = make_tasks(*this, *report_);
+    }
+    tasks_running_ = tasks_.size();
+    timeout_message_ = std::move(timeout_message);
+    deadline_ = loop_.add_timer(budget, [this] {
+        deadline_ = 0;
+        on_deadline();
+    });
+    // Tasks may finish synchronously only on a broken send; start them all first.
+    for (std::size_t i = 0; i < tasks_.size() && !stopped_; ++i)
+        tasks_[i]->start();
+}
+
+void ReportRun::stop(SectionStatus unfinished, const std::string& message) {
+    stopped_ = true;
+    loop_.cancel_timer(deadline_);
+    deadline_ = 0;
+    for (auto& t : tasks_)
+        t->stop(unfinished, message);
+    tasks_running_ = 0;
+}
+
+void ReportRun::on_task_done() {
+    if (tasks_running_ > 0) --tasks_running_;
+    if (tasks_running_ == 0 && !stopped_) {
+        stopped_ = true;
+        loop_.cancel_timer(deadline_);
+        deadline_ = 0;
+        listener_.on_finished();
+    }
+}
+
+// Where a page's `timeout:` and a job's job_timeout end the run.
+void ReportRun::on_deadline() {
+    if (stopped_) return;
+    stop(SectionStatus::Timeout, timeout_message_);
+    listener_.on_deadline(timeout_message_);
+}
+
+}  // namespace asyncpage::run
