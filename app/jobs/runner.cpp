@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "core/units.hpp"
+#include "model/pg_error.hpp"
 #include "reports/params.hpp"
 #include "run/report_run.hpp"
 
@@ -20,11 +22,6 @@ std::string make_runner_id() {
     ::gethostname(host, sizeof host - 1);
     std::random_device rd;
     return fmt::format("{} pid {} {:08x}", host, ::getpid(), rd());
-}
-
-std::string field(const PGresult* res, int code) {
-    const char* v = PQresultErrorField(res, code);
-    return v ? v : "";
 }
 
 void log_failure(const char* what, const pg::Outcome& o) {
@@ -54,13 +51,13 @@ class Runner::Run final : public run::RunListener {
                 r.status = SectionStatus::Cancelled;
                 r.message = "not run: invalid parameters";
             }
-            end("failed", "22023", perr->message);
+            end("failed", std::string(model::sqlstate::kInvalidParameterValue), perr->message);
             return;
         }
-        auto secs = std::chrono::duration<double>(runner_.options_.job_timeout).count();
         run_.start(std::get<reports::BoundValues>(std::move(validated)),
                    runner_.options_.job_timeout,
-                   fmt::format("did not finish within job_timeout ({:g} s)", secs));
+                   fmt::format("did not finish within job_timeout ({} s)",
+                               format_seconds(runner_.options_.job_timeout)));
     }
 
     // The job was cancelled (or failed) elsewhere: stop the queries, keep what ran.
@@ -88,13 +85,16 @@ class Runner::Run final : public run::RunListener {
 
     // asyncpage.progress(pct, message): SQLSTATE AP001, detail "asyncpage.progress N".
     void on_notice(const PGresult* notice) override {
-        if (ended_ || field(notice, PG_DIAG_SQLSTATE) != "AP001") return;
-        std::string detail = field(notice, PG_DIAG_MESSAGE_DETAIL);
+        if (ended_ ||
+            model::error_field(notice, PG_DIAG_SQLSTATE) != model::sqlstate::kAsyncpageProgress)
+            return;
+        std::string detail = model::error_field(notice, PG_DIAG_MESSAGE_DETAIL);
         constexpr std::string_view prefix = "asyncpage.progress ";
         if (detail.rfind(prefix, 0) != 0) return;
         int pct = std::atoi(detail.c_str() + prefix.size());
         ++runner_.stats_.progress_notices;
-        pending_progress_ = std::make_pair(pct, field(notice, PG_DIAG_MESSAGE_PRIMARY));
+        pending_progress_ =
+            std::make_pair(pct, model::error_field(notice, PG_DIAG_MESSAGE_PRIMARY));
         write_next();
     }
 
@@ -116,7 +116,9 @@ class Runner::Run final : public run::RunListener {
         if (!bad) {
             end("succeeded", {}, {});
         } else {
-            std::string sqlstate = bad->status == SectionStatus::Timeout ? "57014" : bad->sqlstate;
+            std::string sqlstate = bad->status == SectionStatus::Timeout
+                                       ? std::string(model::sqlstate::kQueryCanceled)
+                                       : bad->sqlstate;
             end("failed", sqlstate, "section " + bad->name + ": " + bad->message);
         }
     }

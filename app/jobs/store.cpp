@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "jobs/codec.hpp"
+#include "model/pg_error.hpp"
 
 namespace asyncpage::jobs {
 
@@ -100,7 +101,7 @@ int rows_affected(const pg::Outcome& o) {
 }  // namespace
 
 bool schema_missing(const pg::Outcome& o) {
-    return o.sqlstate == "42P01" || o.sqlstate == "3F000";
+    return model::sqlstate::is_schema_missing(o.sqlstate);
 }
 
 void Store::create(const std::string& report, const std::string& params_json, pg::Param owner,

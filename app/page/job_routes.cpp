@@ -7,6 +7,7 @@
 
 #include <charconv>
 
+#include "core/text.hpp"
 #include "jobs/codec.hpp"
 #include "jobs/job.hpp"
 #include "page/job_result.hpp"
@@ -200,8 +201,7 @@ void JobRoutes::handle(std::unique_ptr<fcgi::Request> request, const std::string
         respond_error(*request, format, 404, "no such job: not a job id", {}, {});
         return;
     }
-    for (auto& c : id)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    id = text::lower(id);
     bool get = method == "GET" || method == "HEAD";
     auto allow = [&](const char* methods) {
         respond_error(*request, format, 405,

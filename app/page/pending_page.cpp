@@ -43,10 +43,10 @@ PendingPage::~PendingPage() {
 void PendingPage::start() {
     ++env_.metrics.pending;
     request_->watch_hangup([this] { on_client_gone(); });
-    auto secs = std::chrono::duration<double>(report_->timeout).count();
     // Only the exported section runs for CSV; the others are not part of its answer.
     run_.start(std::move(values_), report_->timeout,
-               fmt::format("did not finish within the report's {:g} s timeout", secs),
+               fmt::format("did not finish within the report's {} s timeout",
+                           format_seconds(report_->timeout)),
                output_ == Output::Csv ? std::optional(csv_section_) : std::nullopt);
 }
 
@@ -59,19 +59,10 @@ void PendingPage::on_finished() {
 void PendingPage::on_deadline(const std::string& message) {
     if (state_ == PageState::Done) return;
     ++env_.metrics.timeouts;
-<<<<<<< HEAD
-    std::string msg = fmt::format("did not finish within the report's {} s timeout",
-                                  format_seconds(report_->timeout));
     end_note_ = "deadline";
-    stop_tasks(SectionStatus::Timeout, msg.c_str());
     if (output_ == Output::Csv && csv_header_sent_) {
-        csv_error(std::string(model::sqlstate::kQueryCanceled), "export stopped: " + msg);
+        csv_error(std::string(model::sqlstate::kQueryCanceled), "export stopped: " + message);
     }
-=======
-    end_note_ = "deadline";
-    if (output_ == Output::Csv && csv_header_sent_)
-        csv_error("57014", "export stopped: " + message);
->>>>>>> h-J
     finish(EndReason::Deadline);
 }
 
