@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/test/unit_test.hpp>
-#include <thread>
+#include <future>
 
 #include "support/holes.hpp"
 #include "support/stacks.hpp"
@@ -44,6 +44,12 @@ const char* const stepped_job =
     "FROM generate_series(1, :steps) AS g(i),\n"
     "     LATERAL (SELECT asyncpage.progress(g.i * 100 / :steps, 'step ' || g.i),\n"
     "                     pg_sleep(:step_ms / 1000.0)) AS x;\n";
+
+// Sets the flag when the test leaves its scope, also through a failed assertion.
+struct StopOnExit {
+    std::atomic<bool>& flag;
+    ~StopOnExit() { flag = true; }
+};
 
 std::string replace_line(const std::string& text, const std::string& key, const std::string& line) {
     std::string out;
@@ -177,10 +183,11 @@ BOOST_AUTO_TEST_CASE(sighup_while_a_job_runs) {
     BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "holes_sig_slow") == 1; }, 5s));
     std::atomic<bool> stop{false};
     std::vector<Response> during;
-    std::thread traffic([&] {
+    auto traffic = std::async(std::launch::async, [&] {
         while (!stop)
             during.push_back(s.get("/reports/quick?format=json", {}, 10000));
     });
+    StopOnExit stop_traffic{stop};  // destroyed before `traffic` waits
     s.server().signal(SIGHUP);
     bool replaced = wait_until(
         [&] {
@@ -189,7 +196,7 @@ BOOST_AUTO_TEST_CASE(sighup_while_a_job_runs) {
         },
         15s);
     stop = true;
-    traffic.join();
+    traffic.get();
     BOOST_TEST(replaced, "the old worker never exited");
     Response slow = pending.get();
     BOOST_TEST(slow.status == 200, slow.summary() << " " << slow.body);
@@ -230,13 +237,13 @@ BOOST_AUTO_TEST_CASE(drain_with_long_polls_streams_and_new_requests) {
     BOOST_TEST_REQUIRE(running["state"] == "running", running.dump());
 
     // A long poll that would wait 50 s for nothing but a version far ahead.
-    auto poll = request_async(s.request("/jobs/" + id + "/wait?timeout=50&since=1000000", 60000));
+    auto poll = request_async(s.request("/jobs/" + id + "/wait?timeout=50&since=1000000", 20000));
     std::atomic<int> events{0};
     std::atomic<bool> stream_ended{false};
-    Response stream_response;
-    std::thread stream_thread([&] {
-        Request req = s.request("/jobs/" + id + "/events", 60000);
-        stream_response = stream(req, [&](std::string_view chunk) {
+    // std::async: the futures wait (bounded by the client timeouts) also when an
+    // assertion ends the test early.
+    auto stream_done = std::async(std::launch::async, [&] {
+        stream(s.request("/jobs/" + id + "/events", 20000), [&](std::string_view chunk) {
             events += static_cast<int>(count_of(chunk, "event: "));
         });
         stream_ended = true;
@@ -255,10 +262,11 @@ BOOST_AUTO_TEST_CASE(drain_with_long_polls_streams_and_new_requests) {
 
     std::atomic<bool> stop{false};
     std::vector<Response> late;
-    std::thread traffic([&] {
+    auto traffic = std::async(std::launch::async, [&] {
         while (!stop)
             late.push_back(s.get("/reports/quick?format=json", {}, 5000));
     });
+    StopOnExit stop_traffic{stop};  // destroyed before `traffic` waits
     auto sigterm_at = Clock::now();
     s.server().signal(SIGTERM);
 
@@ -273,8 +281,8 @@ BOOST_AUTO_TEST_CASE(drain_with_long_polls_streams_and_new_requests) {
     auto status = s.server().wait_exit(8s);
     double exited = seconds_since(sigterm_at);
     stop = true;
-    traffic.join();
-    stream_thread.join();
+    traffic.get();
+    stream_done.get();
     BOOST_TEST_REQUIRE(status.has_value(), "still running 8 s after SIGTERM");
     BOOST_TEST(*status == 0);
     BOOST_TEST_MESSAGE("exit " << exited << " s after SIGTERM; " << late.size()
