@@ -1,0 +1,128 @@
+// `asyncpage check` on each kind of problem README promises to report: a report
+// that does not parse (FILE:LINE), SQL that PostgreSQL refuses (FILE:LINE and
+// SQLSTATE), a dsn that cannot be reached, and a config error naming the key.
+// Every case also proves that the good report next to the bad one is not blamed.
+#include <boost/test/unit_test.hpp>
+
+#include "support/cli.hpp"
+#include "support/env.hpp"
+#include "support/pg.hpp"
+#include "support/server.hpp"
+#include "support/text.hpp"
+
+using namespace support;
+
+namespace {
+
+const char* const good_report =
+    "-- title: Fine\n"
+    "\n"
+    "-- section: one\n"
+    "SELECT 1 AS holes_check_fine;\n";
+
+// A config file and a reports dir of the test's own.
+struct CheckSite {
+    TempDir dir{"asyncpage-holes-check"};
+    std::filesystem::path reports = dir / "reports";
+    std::filesystem::path config = dir / "asyncpage.toml";
+
+    CheckSite() {
+        std::filesystem::create_directories(reports);
+        write_file(reports / "fine.sql", good_report);
+    }
+    void write_config(const std::string& dsn, const std::string& extra = "") const {
+        write_file(config, "listen = " + toml_string((dir / "s.sock").string()) +
+                               "\ndsn = " + toml_string(dsn) + "\nreports_dir = " +
+                               toml_string(reports.string()) + "\nworkers = 1\n" + extra);
+    }
+    CliResult check() const {
+        CliResult r = run_cli({server_binary(), "check", "--config", config.string()}, {}, 60s);
+        BOOST_TEST_MESSAGE("asyncpage check exit " << r.exit_code << ":\n" << r.output);
+        BOOST_TEST_REQUIRE(!r.timed_out, "check still running after 60 s");
+        return r;
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(holes_check)
+
+BOOST_AUTO_TEST_CASE(parse_error_is_reported_with_file_and_line) {
+    prepare_test_schema();
+    CheckSite site;
+    // Line 3 declares a parameter of a type that does not exist.
+    write_file(site.reports / "broken.sql",
+               "-- title: Broken\n"
+               "-- param: when date\n"
+               "-- param: x nosuchtype\n"
+               "\n"
+               "-- section: one\n"
+               "SELECT :x AS x;\n");
+    site.write_config(test_dsn());
+    CliResult r = site.check();
+    BOOST_TEST(r.exit_code == 1);
+    std::string where = (site.reports / "broken.sql").string() + ":3: ";
+    BOOST_TEST(contains(r.output, where), "no line starting with " << where);
+    BOOST_TEST(contains(r.output, "nosuchtype"), "the message does not name the bad type");
+    BOOST_TEST(!contains(r.output, "fine.sql:"), "the good report was blamed");
+}
+
+BOOST_AUTO_TEST_CASE(sql_error_is_reported_with_file_line_and_sqlstate) {
+    prepare_test_schema();
+    CheckSite site;
+    // The failing section starts on line 7; its table does not exist (42P01), and
+    // the first section (line 4) is fine.
+    write_file(site.reports / "badsql.sql",
+               "-- title: Bad SQL\n"
+               "-- param: n int default 1\n"
+               "\n"
+               "-- section: ok\n"
+               "SELECT :n AS n;\n"
+               "\n"
+               "-- section: missing\n"
+               "SELECT * FROM holes_check_no_such_table WHERE id = :n;\n");
+    site.write_config(test_dsn());
+    CliResult r = site.check();
+    BOOST_TEST(r.exit_code == 1);
+    std::string file = (site.reports / "badsql.sql").string();
+    BOOST_TEST(contains(r.output, file + ":7: "), "no line starting with " << file << ":7:");
+    BOOST_TEST(contains(r.output, "SQLSTATE 42P01"), "the SQLSTATE is missing");
+    BOOST_TEST(contains(r.output, "holes_check_no_such_table"), "PostgreSQL's message is missing");
+    BOOST_TEST(!contains(r.output, file + ":4: "), "the good section was blamed");
+    BOOST_TEST(count_of(r.output, "SQLSTATE") == 1u, "more than one SQL problem reported");
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_dsn_is_an_error) {
+    CheckSite site;
+    // A socket directory where no server listens: the connection fails at once.
+    site.write_config("host=" + (site.dir / "no-server-here").string() +
+                      " port=5999 dbname=nothing user=nobody connect_timeout=5");
+    CliResult r = site.check();
+    BOOST_TEST(r.exit_code == 1);
+    BOOST_TEST(contains(r.output, "cannot connect"), "the failure does not say it cannot connect");
+    BOOST_TEST(contains(r.output, "no-server-here"), "libpq's reason (the socket) is missing");
+}
+
+// README and the contract: check "exit 1 on any error". A config error exits 2
+// today (main.cpp returns 2 for every command when the config does not load):
+// KNOWN BUG, reported; the expected failure is the exit code only.
+BOOST_AUTO_TEST_CASE(config_error_names_the_key, *boost::unit_test::expected_failures(1)) {
+    CheckSite site;
+    site.write_config(test_dsn(), "pool_size = 0\n");
+    CliResult r = site.check();
+    BOOST_TEST(r.exit_code != 0);
+    BOOST_TEST(contains(r.output, "pool_size"), "the message does not name the key");
+    BOOST_TEST(!contains(r.output, "reports checked"), "reports were checked with a bad config");
+    BOOST_TEST(r.exit_code == 1, "exit code " << r.exit_code << " (the contract says 1)");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_config_key_is_an_error) {
+    CheckSite site;
+    site.write_config(test_dsn(), "pool_sise = 4\n");
+    CliResult r = site.check();
+    BOOST_TEST(r.exit_code != 0);
+    BOOST_TEST(contains(r.output, "pool_sise"), "the message does not name the key");
+    BOOST_TEST(contains(r.output, "unknown key"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

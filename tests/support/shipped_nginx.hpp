@@ -1,0 +1,43 @@
+#pragma once
+// The shipped site (nginx/asyncpage.conf, what `scripts/install` puts in
+// sites-available) run for real: its text is used as it is, except for the
+// three lines an installation differs in (the upstream socket, `listen 80` and
+// `listen [::]:80`), inside a minimal nginx.conf shaped like Debian's (an http
+// block that includes the site). Every substitution must match exactly once, so
+// an edit of the shipped file that moves those lines fails loudly.
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+
+#include "support/env.hpp"
+
+namespace support {
+
+// nginx/asyncpage.conf of the source tree.
+std::filesystem::path shipped_site();
+
+// The shipped site's text with the socket and port substituted (throws when a
+// line to substitute is not there exactly once).
+std::string render_shipped_site(const std::string& site, const std::filesystem::path& socket,
+                                int port);
+
+class ShippedNginx {
+  public:
+    explicit ShippedNginx(const std::filesystem::path& socket);
+    ~ShippedNginx();
+    ShippedNginx(const ShippedNginx&) = delete;
+    ShippedNginx& operator=(const ShippedNginx&) = delete;
+
+    int port() const { return port_; }
+    std::string url(const std::string& path) const;
+    std::filesystem::path error_log() const { return dir_ / "error.log"; }
+    void stop();
+
+  private:
+    TempDir dir_{"asyncpage-shipped-nginx"};
+    int port_ = 0;
+    bool running_ = false;
+};
+
+}  // namespace support
