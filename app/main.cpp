@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
         config = asyncpage::config::load_config(config_path, asyncpage::config::environment());
     } catch (const std::exception& e) {
         std::cerr << "asyncpage: " << config_path << ": " << e.what() << "\n";
-        return 2;
+        // check promises exit 1 on any problem (README, "Commands"); a config that
+        // does not load is one. serve and migrate cannot start: 2.
+        return check->parsed() ? 1 : 2;
     }
     if (serve->parsed()) return asyncpage::run_supervisor(config, config_path);
     if (migrate->parsed()) return asyncpage::run_migrate(config);
