@@ -33,15 +33,20 @@ class Canceller {
     Canceller(const Canceller&) = delete;
     Canceller& operator=(const Canceller&) = delete;
 
-    // Takes ownership of `cancel` (from PQgetCancel, which does not block).
+    // Takes ownership of `cancel` (from PQgetCancel, which does not block). A
+    // null `cancel` (libpq could not make one) has nothing to send: on_sent
+    // follows on the next loop pass all the same. The threads start with the
+    // first request, so a pool that never cancels has none.
     void cancel(PGcancel* cancel, std::uint64_t token);
 
   private:
     void work();
     void on_pipe();
+    void report(std::uint64_t token);
 
     loop::EventLoop& loop_;
     std::function<void(std::uint64_t)> on_sent_;
+    int thread_count_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::pair<PGcancel*, std::uint64_t>> queue_;

@@ -61,10 +61,18 @@ std::string trimmed_error(PGconn* conn) {
 }
 }  // namespace
 
-PgConnection::PgConnection(loop::EventLoop& loop, ConnectionEvents& events, std::uint64_t id)
-    : loop_(loop), events_(events), id_(id) {}
+PgConnection::PgConnection(const ConnectionSetup& setup)
+    : loop_(setup.loop), events_(setup.events), lists_(setup.lists), id_(setup.id) {
+    state_link_.conn = this;
+    share_link_.conn = this;
+    change_state(PgConnState::Connecting);
+}
 
 PgConnection::~PgConnection() {
+    // A Broken connection is on no list already: it may outlive its pool in the
+    // loop's closing queue.
+    state_link_.unlink();
+    share_link_.unlink();
     loop_.cancel_timer(connect_timer_);
     if (fd_ >= 0) loop_.unwatch(fd_);
     if (conn_) PQfinish(conn_);
@@ -134,19 +142,39 @@ void PgConnection::continue_connect() {
             fail("connect: " + trimmed_error(conn_));
             return;
         case PGRES_POLLING_OK:
-            loop_.cancel_timer(connect_timer_);
-            connect_timer_ = 0;
             if (PQsetnonblocking(conn_, 1) != 0) {
                 fail("cannot make the connection non-blocking: " + trimmed_error(conn_));
                 return;
             }
             pid_ = PQbackendPID(conn_);
-            state_ = PgConnState::Idle;
-            watch_socket();
-            events_.on_connected(*this);
+            connected();
             return;
         default:
             watch_socket();
+    }
+}
+
+void PgConnection::connected() {
+    loop_.cancel_timer(connect_timer_);
+    connect_timer_ = 0;
+    change_state(PgConnState::Idle);
+    watch_socket();
+    events_.on_connected(*this);
+}
+
+void PgConnection::change_state(PgConnState to, Share* share) {
+    if (ConnectionList* list = lists_.of(to)) {
+        list->push_back(state_link_);
+    } else {
+        state_link_.unlink();
+    }
+    state_ = to;
+    if (share) {
+        owner_ = share;
+        share->held.push_back(share_link_);
+    } else if (to != PgConnState::Busy && to != PgConnState::Cancelling) {
+        share_link_.unlink();
+        owner_ = nullptr;
     }
 }
 
@@ -257,11 +285,26 @@ bool PgConnection::send_pipeline(const std::vector<PipelinedStatement>& statemen
 }
 
 bool PgConnection::start_query(QueryObserver* observer) {
-    observer_ = observer;
-    state_ = PgConnState::Busy;
-    query_running_ = true;
+    query_started(observer);
     flush();
     return state_ != PgConnState::Broken;
+}
+
+void PgConnection::query_started(QueryObserver* observer) {
+    observer_ = observer;
+    query_running_ = true;
+    change_state(PgConnState::Busy);
+}
+
+// The query (or the whole pipeline) is over: the observer may go on or release
+// the connection; a cancelled one rejoins the pool once its cancel was sent too.
+void PgConnection::query_over() {
+    query_running_ = false;
+    if (state_ == PgConnState::Cancelling) {
+        if (!cancel_pending_) events_.on_cancel_finished(*this);
+    } else if (observer_) {
+        observer_->on_query_end(*this);
+    }
 }
 
 // The end of one step of a send_prepared run (PQgetResult returned NULL): sends
@@ -360,13 +403,7 @@ void PgConnection::on_readable() {
             query_running_ = false;
             deliver_notifies();  // LISTEN's own notifications may come with its result
             if (state_ == PgConnState::Broken) return;
-            if (state_ == PgConnState::Cancelling) {
-                if (!cancel_pending_) events_.on_cancel_finished(*this);
-            } else if (observer_) {
-                QueryObserver* obs = observer_;
-                observer_ = nullptr;
-                obs->on_query_end(*this);
-            }
+            query_over();
             return;
         }
         model::PgResultPtr owned(res);
@@ -435,16 +472,11 @@ bool PgConnection::end_pipelined_statement() {
             fail("cannot leave pipeline mode: " + trimmed_error(conn_));
             return false;
         }
+        query_over();
     } else {
         pipe.stage =
             pipe.slots[pipe.current].parse ? Pipeline::Stage::Parse : Pipeline::Stage::Exec;
-    }
-    if (state_ == PgConnState::Cancelling) {
-        if (last && !cancel_pending_) events_.on_cancel_finished(*this);
-    } else if (observer_) {
-        QueryObserver* obs = observer_;
-        if (last) observer_ = nullptr;
-        obs->on_query_end(*this);
+        if (state_ == PgConnState::Busy && observer_) observer_->on_query_end(*this);
     }
     redo_ = false;
     return !last && state_ != PgConnState::Broken;
@@ -452,26 +484,29 @@ bool PgConnection::end_pipelined_statement() {
 
 void PgConnection::make_idle() {
     observer_ = nullptr;
-    state_ = PgConnState::Idle;
+    change_state(PgConnState::Idle);
 }
 
-PGcancel* PgConnection::start_cancel() {
-    if (!query_running_) {
-        make_idle();
-        return nullptr;
-    }
+PGcancel* PgConnection::cancel_key() {
+    return PQgetCancel(conn_);
+}
+
+bool PgConnection::start_cancel() {
+    if (!query_running_) return false;
     observer_ = nullptr;
-    state_ = PgConnState::Cancelling;
     cancel_pending_ = true;
-    return PQgetCancel(conn_);  // copies the backend key; does not block
+    change_state(PgConnState::Cancelling);
+    return true;
 }
 
-PGcancel* PgConnection::abandon() {
-    PGcancel* cancel = PQgetCancel(conn_);
+void PgConnection::abandon() {
+    spdlog::debug("pg connection {} (backend {}) closed while {}: {}", id_, pid_, to_string(state_),
+                  "given up with statements still queued");
     observer_ = nullptr;
     abandoned_ = true;
-    close("given up with statements still queued");
-    return cancel;
+    cancel_pending_ = true;
+    release_libpq();
+    change_state(PgConnState::Cancelling);
 }
 
 void PgConnection::cancel_request_sent() {
@@ -491,9 +526,15 @@ void PgConnection::fail(const std::string& why) {
 
 void PgConnection::close(const std::string& why) {
     if (state_ == PgConnState::Broken) return;
-    spdlog::debug("pg connection {} (backend {}) closed while {}: {}", id_, pid_, to_string(state_),
-                  why);
-    state_ = PgConnState::Broken;
+    if (!abandoned_) {
+        spdlog::debug("pg connection {} (backend {}) closed while {}: {}", id_, pid_,
+                      to_string(state_), why);
+    }
+    release_libpq();
+    change_state(PgConnState::Broken);
+}
+
+void PgConnection::release_libpq() {
     query_running_ = false;
     run_.reset();
     pipe_.reset();
