@@ -1,6 +1,6 @@
 #pragma once
 // Cancels running queries without blocking the loop. libpq 15 only has the blocking
-// PQcancel (it opens a new connection to the postmaster: 1.5-7 ms each, FACTS.md),
+// PQcancel (it opens a new connection to the postmaster: 1.5-7 ms each, measured),
 // so a few helper threads send the cancel requests and report back through a pipe
 // watched by the loop. pg_cancel_backend() on another connection was the other
 // option; it needs a free pooled connection exactly when the pool is exhausted by

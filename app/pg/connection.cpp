@@ -87,7 +87,8 @@ void PgConnection::connect(const char* const* keywords, const char* const* value
     }
     // libpq prints notices to stderr by default; they go to the query's observer.
     PQsetNoticeReceiver(conn_, notice_receiver, this);
-    // libpq ignores connect_timeout in PQconnectPoll (FACTS.md): enforce our own.
+    // libpq applies connect_timeout in its blocking connects only, not in
+    // PQconnectPoll (libpq, Database Connection Control Functions): enforce our own.
     connect_timer_ = loop_.add_timer(timeout, [this] {
         connect_timer_ = 0;
         if (state_ == PgConnState::Connecting) fail("connect timed out");
@@ -102,7 +103,8 @@ void PgConnection::notice_receiver(void* self, const PGresult* notice) {
 }
 
 void PgConnection::deliver_notifies() {
-    // PQnotifies only returns what PQconsumeInput already read (FACTS.md).
+    // PQnotifies only returns what PQconsumeInput already read (libpq,
+    // Asynchronous Notification).
     while (PGnotify* n = PQnotifies(conn_)) {
         if (on_notify) on_notify(*n);
         PQfreemem(n);
@@ -379,7 +381,8 @@ void PgConnection::on_readable() {
         if (PQstatus(conn_) == CONNECTION_BAD) fail(trimmed_error(conn_));
         return;
     }
-    // PQgetResult blocks while PQisBusy() is 1 (FACTS.md): only call it when not busy.
+    // PQgetResult blocks while PQisBusy() is 1 (libpq, Asynchronous Command
+    // Processing): only call it when not busy.
     while (query_running_ && PQisBusy(conn_) == 0) {
         PGresult* res = PQgetResult(conn_);
         if (res && is_copy(res)) {

@@ -38,7 +38,7 @@ class QueryObserver {
     // queries, as a LISTEN connection does); it is gone after this returns.
     virtual void on_connection_lost(PgConnection& conn, const std::string& why) = 0;
     // A NOTICE (or WARNING) the running statement raised, as it arrives
-    // (asyncpage.progress uses this as a live channel; FACTS.md).
+    // (asyncpage.progress uses this as a live channel; docs/ARCHITECTURE.md).
     virtual void on_notice(PgConnection& conn, const PGresult* notice) {
         (void)conn;
         (void)notice;
@@ -107,9 +107,9 @@ class PgConnection {
     std::size_t prepared_statements() const { return prepared_.size(); }
     // Sends every statement at once in pipeline mode, each prepared as by
     // send_prepared and followed by its own Sync, so that each still runs in its
-    // own implicit transaction and a failing one does not stop the next
-    // (DESIGN §3); PostgreSQL runs them back to back without a round trip between
-    // them. Results come in order; on_query_end follows each statement.
+    // own implicit transaction and a failing one does not stop the next (as
+    // with `parallel: false`); PostgreSQL runs them back to back without a round
+    // trip between them. Results come in order; on_query_end follows each statement.
     // Not for single-row mode. Returns false as send() does.
     [[nodiscard]] bool send_pipeline(const std::vector<PipelinedStatement>& statements,
                                      QueryObserver* observer);
@@ -163,9 +163,6 @@ class PgConnection {
     void query_started(QueryObserver* observer);
     void query_over();
     void fail(const std::string& why);
-
-    bool query_running_ = false;
-    bool cancel_pending_ = false;  // cancel request not yet delivered
 
   private:
     static void notice_receiver(void* self, const PGresult* notice);
@@ -240,6 +237,8 @@ class PgConnection {
     Share* owner_ = nullptr;
     PostgresPollingStatusType poll_status_ = PGRES_POLLING_WRITING;
     QueryObserver* observer_ = nullptr;
+    bool query_running_ = false;
+    bool cancel_pending_ = false;  // cancel request not yet delivered
     bool flushing_ = false;
     loop::TimerId connect_timer_ = 0;
     int pid_ = 0;

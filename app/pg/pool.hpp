@@ -64,8 +64,10 @@ class Pool : public ConnectionEvents {
     // The holder is done with conn (its query ended): back to idle.
     void release(PgConnection& conn);
     // The holder gives up conn while a query runs: cancel it in PostgreSQL; conn
-    // rejoins the pool only once the query has ended (FACTS.md). A connection with
-    // pipelined statements still queued is closed instead (PgConnection::abandon).
+    // rejoins the pool only once the query has ended and the cancel request was
+    // sent, or a late cancel could hit the next query (libpq, Canceling Queries
+    // in Progress). A connection with pipelined statements still queued is
+    // closed instead (PgConnection::abandon).
     void cancel(PgConnection& conn);
     // The holder gives up conn for good (its session is in a state no one else
     // may inherit): it is closed and replaced. The one way a connection leaves
