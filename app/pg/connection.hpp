@@ -173,6 +173,8 @@ class PgConnection {
     void on_readable();
     void flush();
     void release_libpq();
+    // PQerrorMessage, without its trailing newline.
+    std::string error_text() const;
     bool start_query(QueryObserver* observer);
     bool send_prepare();
     bool send_execute();
