@@ -6,34 +6,48 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/backoff.hpp"
+
 namespace asyncpage::jobs {
 
-Hub::Hub(loop::EventLoop& loop, std::string dsn) : loop_(loop), dsn_(std::move(dsn)) {}
+namespace {
+pg::PoolOptions listen_pool(std::string dsn) {
+    pg::PoolOptions o;
+    o.dsn = std::move(dsn);
+    o.size = 1;
+    o.share = 1.0;
+    o.connect_timeout = Millis(5000);
+    return o;
+}
+}  // namespace
+
+Hub::Hub(loop::EventLoop& loop, std::string dsn)
+    : loop_(loop), pool_(loop, listen_pool(std::move(dsn))) {}
 
 Hub::~Hub() {
     loop_.cancel_timer(retry_timer_);
-    if (conn_) conn_->close("worker exiting");
+    pool_.forget(this);
 }
 
 void Hub::start() {
-    connect();
+    listen();
 }
 
-void Hub::connect() {
+// Waits for the connection; the pool connects, and retries with backoff while
+// PostgreSQL is away.
+void Hub::listen() {
     retry_timer_ = 0;
-    conn_ = std::make_unique<pg::PgConnection>(loop_, *this, next_conn_id_++);
-    const char* keys[] = {"dbname", "fallback_application_name", nullptr};
-    const char* values[] = {dsn_.c_str(), "asyncpage", nullptr};
-    conn_->on_notify = [this](const PGnotify& n) {
+    pool_.acquire("listen", 1, this);
+}
+
+void Hub::on_connection(pg::PgConnection& conn) {
+    conn.on_notify = [this](const PGnotify& n) {
         if (n.extra) deliver(n.extra);
     };
-    conn_->connect(keys, values, Millis(5000));
-}
-
-void Hub::on_connected(pg::PgConnection& conn) {
-    conn.assign();
     std::string sql = std::string("LISTEN ") + kChannel;
-    if (!conn.send(sql, 0, nullptr, nullptr, false, this)) return;  // on_broken follows
+    if (!conn.send(sql, 0, nullptr, nullptr, false, this)) {
+        lost("could not send LISTEN");
+    }
 }
 
 void Hub::on_result(pg::PgConnection&, model::PgResultPtr result) {
@@ -44,11 +58,11 @@ void Hub::on_result(pg::PgConnection&, model::PgResultPtr result) {
 }
 
 void Hub::on_query_end(pg::PgConnection& conn) {
-    conn.make_idle();  // idle: the socket stays watched, notifications arrive
+    // Kept: the socket stays watched, notifications arrive through on_notify.
     if (listen_failed_) {
         listen_failed_ = false;
-        conn.close("LISTEN failed");
-        on_broken(conn, "LISTEN failed", pg::PgConnState::Idle);
+        pool_.discard(conn, "LISTEN failed");
+        lost("LISTEN failed");
         return;
     }
     listening_ = true;
@@ -59,18 +73,17 @@ void Hub::on_query_end(pg::PgConnection& conn) {
     if (resync && on_resync) on_resync();
 }
 
-void Hub::on_connection_lost(pg::PgConnection&, const std::string&) {}
+void Hub::on_connection_lost(pg::PgConnection&, const std::string& why) {
+    lost(why);
+}
 
-void Hub::on_broken(pg::PgConnection&, const std::string& why, pg::PgConnState) {
+// The held connection is gone (the pool frees it): listen again after a backoff.
+void Hub::lost(const std::string& why) {
     if (retry_timer_) return;
     if (listening_ || failures_ == 0) spdlog::warn("job events: LISTEN connection lost: {}", why);
     listening_ = false;
     ++failures_;
-    // The connection object may be on the stack of this call: free it later.
-    auto* dead = conn_.release();
-    loop_.defer([dead] { delete dead; });
-    Millis delay(std::min(5000, 100 * (1 << std::min(failures_, 6))));
-    retry_timer_ = loop_.add_timer(delay, [this] { connect(); });
+    retry_timer_ = loop_.add_timer(reconnect_backoff(failures_), [this] { listen(); });
 }
 
 void Hub::add(Watcher* w) {

@@ -3,7 +3,9 @@
 // (by any worker on any host) arrives here as the job's JSON, and the hub hands it
 // to the watchers of that job (long polls, event streams) and to the job runner.
 // When the connection was lost, the hub reconnects and asks everyone to re-read
-// what they watch, since notifications sent meanwhile are gone.
+// what they watch, since notifications sent meanwhile are gone. The connection
+// comes from a one-connection pool of the hub's own, so its states are kept as
+// every pooled connection's are; the hub holds it for as long as it lives.
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,7 +13,7 @@
 #include <vector>
 
 #include "jobs/job.hpp"
-#include "pg/connection.hpp"
+#include "pg/pool.hpp"
 
 namespace asyncpage::jobs {
 
@@ -31,7 +33,7 @@ class Watcher {
     std::string job_id_;
 };
 
-class Hub final : public pg::ConnectionEvents, public pg::QueryObserver {
+class Hub final : public pg::ConnectionWaiter, public pg::QueryObserver {
   public:
     using OnEvent = std::function<void(const JobEvent& event, const std::string& json)>;
     Hub(loop::EventLoop& loop, std::string dsn);
@@ -51,17 +53,15 @@ class Hub final : public pg::ConnectionEvents, public pg::QueryObserver {
     void deliver(const std::string& json);
 
   private:
-    void connect();
-    void on_connected(pg::PgConnection& conn) override;
-    void on_cancel_finished(pg::PgConnection&) override {}
-    void on_broken(pg::PgConnection& conn, const std::string& why, pg::PgConnState was) override;
+    void listen();
+    void lost(const std::string& why);
+    void on_connection(pg::PgConnection& conn) override;
     void on_result(pg::PgConnection& conn, model::PgResultPtr result) override;
     void on_query_end(pg::PgConnection& conn) override;
     void on_connection_lost(pg::PgConnection& conn, const std::string& why) override;
 
     loop::EventLoop& loop_;
-    std::string dsn_;
-    std::unique_ptr<pg::PgConnection> conn_;
+    pg::Pool pool_;
     std::unordered_map<std::string, std::vector<Watcher*>> watchers_;
     std::size_t count_ = 0;
     bool listening_ = false;
@@ -69,7 +69,6 @@ class Hub final : public pg::ConnectionEvents, public pg::QueryObserver {
     bool listen_failed_ = false;
     int failures_ = 0;
     loop::TimerId retry_timer_ = 0;
-    std::uint64_t next_conn_id_ = 1;
 };
 
 }  // namespace asyncpage::jobs

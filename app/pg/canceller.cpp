@@ -10,12 +10,9 @@
 namespace asyncpage::pg {
 
 Canceller::Canceller(loop::EventLoop& loop, std::function<void(std::uint64_t)> on_sent, int threads)
-    : loop_(loop), on_sent_(std::move(on_sent)) {
+    : loop_(loop), on_sent_(std::move(on_sent)), thread_count_(threads) {
     if (::pipe2(pipe_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2 failed");
     loop_.watch(pipe_[0], POLLIN, [this](short) { on_pipe(); });
-    threads_.reserve(threads);
-    for (int i = 0; i < threads; ++i)
-        threads_.emplace_back([this] { work(); });
 }
 
 Canceller::~Canceller() {
@@ -34,11 +31,31 @@ Canceller::~Canceller() {
 }
 
 void Canceller::cancel(PGcancel* cancel, std::uint64_t token) {
+    if (!cancel) {
+        report(token);
+        return;
+    }
+    if (threads_.empty()) {
+        threads_.reserve(std::size_t(thread_count_));
+        for (int i = 0; i < thread_count_; ++i)
+            threads_.emplace_back([this] { work(); });
+    }
     {
         std::lock_guard lock(mutex_);
         queue_.emplace_back(cancel, token);
     }
     wake_.notify_one();
+}
+
+// Tells the loop thread, through the pipe, that `token`'s request is done.
+void Canceller::report(std::uint64_t token) {
+    {
+        std::lock_guard lock(mutex_);
+        done_.push_back(token);
+    }
+    char one = 1;
+    // A full pipe already means "wake up": losing this byte is fine.
+    [[maybe_unused]] auto n = ::write(pipe_[1], &one, 1);
 }
 
 void Canceller::work() {
@@ -57,13 +74,7 @@ void Canceller::work() {
             spdlog::warn("cancel request failed: {}", err);
         }
         PQfreeCancel(item.first);
-        {
-            std::lock_guard lock(mutex_);
-            done_.push_back(item.second);
-        }
-        char one = 1;
-        // A full pipe already means "wake up": losing this byte is fine.
-        [[maybe_unused]] auto n = ::write(pipe_[1], &one, 1);
+        report(item.second);
     }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Cancels running queries without blocking the loop. libpq 15 only has the blocking
-// PQcancel (it opens a new connection to the postmaster: 1.5-7 ms each, FACTS.md),
+// PQcancel (it opens a new connection to the postmaster: 1.5-7 ms each, measured),
 // so a few helper threads send the cancel requests and report back through a pipe
 // watched by the loop. pg_cancel_backend() on another connection was the other
 // option; it needs a free pooled connection exactly when the pool is exhausted by
@@ -33,15 +33,20 @@ class Canceller {
     Canceller(const Canceller&) = delete;
     Canceller& operator=(const Canceller&) = delete;
 
-    // Takes ownership of `cancel` (from PQgetCancel, which does not block).
+    // Takes ownership of `cancel` (from PQgetCancel, which does not block). A
+    // null `cancel` (libpq could not make one) has nothing to send: on_sent
+    // follows on the next loop pass all the same. The threads start with the
+    // first request, so a pool that never cancels has none.
     void cancel(PGcancel* cancel, std::uint64_t token);
 
   private:
     void work();
     void on_pipe();
+    void report(std::uint64_t token);
 
     loop::EventLoop& loop_;
     std::function<void(std::uint64_t)> on_sent_;
+    int thread_count_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::pair<PGcancel*, std::uint64_t>> queue_;

@@ -15,6 +15,7 @@
 
 #include "loop/event_loop.hpp"
 #include "model/table.hpp"
+#include "pg/state.hpp"
 
 namespace asyncpage::pg {
 
@@ -30,26 +31,19 @@ class QueryObserver {
     // PQgetResult returned NULL: the query is over and the connection is the
     // observer's to reuse or release. In a pipeline, it is called once per
     // statement, and the connection is the observer's again only after the last
-    // (PgConnection::pipeline_left() is then 0).
+    // (PgConnection::pipeline_left() is then 0). The observer stays attached
+    // until it releases the connection (or cancels the query).
     virtual void on_query_end(PgConnection& conn) = 0;
-    // The connection broke mid-query; it is gone after this returns.
+    // The connection broke while the observer held it (mid-query, or between
+    // queries, as a LISTEN connection does); it is gone after this returns.
     virtual void on_connection_lost(PgConnection& conn, const std::string& why) = 0;
     // A NOTICE (or WARNING) the running statement raised, as it arrives
-    // (asyncpage.progress uses this as a live channel; FACTS.md).
+    // (asyncpage.progress uses this as a live channel; docs/ARCHITECTURE.md).
     virtual void on_notice(PgConnection& conn, const PGresult* notice) {
         (void)conn;
         (void)notice;
     }
 };
-
-enum class PgConnState {
-    Connecting,  // pool.connecting; driven by PQconnectPoll
-    Idle,        // pool.idle; watched for POLLIN so a server-side close is noticed
-    Busy,        // owned by a QueryObserver; POLLOUT too while PQflush() returns 1
-    Cancelling,  // observer detached; waiting for the query to end and the cancel to be sent
-    Broken,      // closed; the pool frees it after this loop pass
-};
-const char* to_string(PgConnState s);
 
 // What the owning pool hears from a connection.
 class ConnectionEvents {
@@ -71,16 +65,30 @@ struct PipelinedStatement {
     const char* const* values;
 };
 
+// Everything a connection is made with: the pool's loop, its event sink, the
+// lists the connection moves between, and its id.
+struct ConnectionSetup {
+    loop::EventLoop& loop;
+    ConnectionEvents& events;
+    StateLists& lists;
+    std::uint64_t id;
+};
+
+// connect() and cancel_key() are virtual so that unit tests can drive the pool
+// with a connection that has no server; nothing per query or per row is.
 class PgConnection {
   public:
-    PgConnection(loop::EventLoop& loop, ConnectionEvents& events, std::uint64_t id);
-    ~PgConnection();
+    explicit PgConnection(const ConnectionSetup& setup);
+    virtual ~PgConnection();
     PgConnection(const PgConnection&) = delete;
     PgConnection& operator=(const PgConnection&) = delete;
 
     // Starts a non-blocking connect; `keywords`/`values` as for PQconnectStartParams.
     // Failure is reported through on_broken (possibly before this returns).
-    void connect(const char* const* keywords, const char* const* values, Millis timeout);
+    virtual void connect(const char* const* keywords, const char* const* values, Millis timeout);
+    // The running statement's cancel request (owned by the caller; nullptr when
+    // libpq cannot make one). PQgetCancel copies the backend key: no blocking.
+    virtual PGcancel* cancel_key();
 
     // Sends one statement with text parameters. Requires Idle (or Busy between two
     // queries of the same observer). False when the send failed: the connection is
@@ -99,9 +107,9 @@ class PgConnection {
     std::size_t prepared_statements() const { return prepared_.size(); }
     // Sends every statement at once in pipeline mode, each prepared as by
     // send_prepared and followed by its own Sync, so that each still runs in its
-    // own implicit transaction and a failing one does not stop the next
-    // (DESIGN §3); PostgreSQL runs them back to back without a round trip between
-    // them. Results come in order; on_query_end follows each statement.
+    // own implicit transaction and a failing one does not stop the next (as
+    // with `parallel: false`); PostgreSQL runs them back to back without a round
+    // trip between them. Results come in order; on_query_end follows each statement.
     // Not for single-row mode. Returns false as send() does.
     [[nodiscard]] bool send_pipeline(const std::vector<PipelinedStatement>& statements,
                                      QueryObserver* observer);
@@ -114,24 +122,25 @@ class PgConnection {
     // behind it are already queued; the observer sends it again on its own.
     bool statement_redo() const { return redo_; }
 
-    // The pool hands the connection to a holder (Busy before any query is sent, so
+    // The pool hands the connection to `share` (Busy before any query is sent, so
     // a failure is accounted to the holder) or takes it back (Idle).
-    void assign() { state_ = PgConnState::Busy; }
+    void assign(Share& share) { change_state(PgConnState::Busy, &share); }
     void make_idle();
 
-    // Detaches the observer and closes the connection, and returns the cancel
-    // request for the running statement (owned by the caller), to be sent after
-    // the close. For a pipeline: a cancel alone would let the queued statements
-    // start. A backend whose client is gone fails writing the cancelled
-    // statement's error, and PostgreSQL ends it before it runs another command.
-    PGcancel* abandon();
+    // Detaches the observer and closes the connection, which stays Cancelling
+    // (counted by its pool and share) until its cancel request, taken with
+    // cancel_key() before this, was sent. For a pipeline: a cancel alone would
+    // let the queued statements start. A backend whose client is gone fails
+    // writing the cancelled statement's error, and PostgreSQL ends it before it
+    // runs another command.
+    void abandon();
     bool abandoned() const { return abandoned_; }
 
-    // Detaches the observer and asks PostgreSQL to stop the running query. The
-    // connection reports on_cancel_finished once the query ended and the cancel
-    // request was sent. Returns the PGcancel the canceller must send (owned by it),
-    // or nullptr when no query was running (then it is already idle).
-    PGcancel* start_cancel();
+    // Detaches the observer and goes Cancelling; the caller sends cancel_key().
+    // The connection reports on_cancel_finished once the query ended and
+    // cancel_request_sent() was called. False when no query was running (the
+    // connection is then unchanged, still Busy).
+    [[nodiscard]] bool start_cancel();
     void cancel_request_sent();
 
     void close(const std::string& why);
@@ -139,10 +148,21 @@ class PgConnection {
     PgConnState state() const { return state_; }
     std::uint64_t id() const { return id_; }
     int backend_pid() const { return pid_; }
-    // Opaque slot for the pool (which share holds this connection).
-    void* owner = nullptr;
+    // The share holding this connection while Busy or Cancelling.
+    Share* owner() const { return owner_; }
     // NOTIFY messages (LISTEN connections), delivered whenever input was consumed.
     std::function<void(const PGnotify& notify)> on_notify;
+
+  protected:
+    // The one place where state_ changes: moves the connection from the list of
+    // its old state to that of `to`, and onto `share`'s list when one takes it
+    // (off it when it goes Idle or Broken).
+    void change_state(PgConnState to, Share* share = nullptr);
+    // The steps a connection without a server (tests) shares with the real one.
+    void connected();
+    void query_started(QueryObserver* observer);
+    void query_over();
+    void fail(const std::string& why);
 
   private:
     static void notice_receiver(void* self, const PGresult* notice);
@@ -152,7 +172,9 @@ class PgConnection {
     void continue_connect();
     void on_readable();
     void flush();
-    void fail(const std::string& why);
+    void release_libpq();
+    // PQerrorMessage, without its trailing newline.
+    std::string error_text() const;
     bool start_query(QueryObserver* observer);
     bool send_prepare();
     bool send_execute();
@@ -179,6 +201,7 @@ class PgConnection {
     };
     std::optional<PreparedRun> run_;
 
+  protected:
     // A send_pipeline run: each slot is one statement; its results are, in order,
     // those of its Parse (when it prepares the statement), of its execution, and
     // its Sync.
@@ -197,6 +220,8 @@ class PgConnection {
         Stage stage = Stage::Exec;
     };
     std::optional<Pipeline> pipe_;
+
+  private:
     bool redo_ = false;
     bool abandoned_ = false;
     std::unordered_map<std::string, std::string> prepared_;  // key -> statement name
@@ -204,10 +229,14 @@ class PgConnection {
 
     loop::EventLoop& loop_;
     ConnectionEvents& events_;
+    StateLists& lists_;
     std::uint64_t id_;
     PGconn* conn_ = nullptr;
     int fd_ = -1;
     PgConnState state_ = PgConnState::Connecting;
+    ConnectionList::Link state_link_;
+    ConnectionList::Link share_link_;
+    Share* owner_ = nullptr;
     PostgresPollingStatusType poll_status_ = PGRES_POLLING_WRITING;
     QueryObserver* observer_ = nullptr;
     bool query_running_ = false;

@@ -1,5 +1,7 @@
-// The per-worker connection pool: idle list, per-report shares with FIFO waiters,
-// on-demand connects with backoff, and cancels through the Canceller threads.
+// The per-worker connection pool: per-report shares with FIFO waiters, on-demand
+// connects with backoff, cancels through the Canceller threads, and the one exit
+// of a connection (discard). Which list a connection is on follows its state
+// (PgConnection::change_state); the counts below are those lists' sizes.
 #include "pg/pool.hpp"
 
 #include <spdlog/spdlog.h>
@@ -7,12 +9,20 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/backoff.hpp"
+
 namespace asyncpage::pg {
 
-Pool::Pool(loop::EventLoop& loop, PoolOptions options)
+Pool::Pool(loop::EventLoop& loop, PoolOptions options, ConnectionFactory factory)
     : loop_(loop),
       options_(std::move(options)),
+      factory_(std::move(factory)),
       canceller_(loop, [this](std::uint64_t id) { on_cancel_sent(id); }) {
+    if (!factory_) {
+        factory_ = [](const ConnectionSetup& setup) {
+            return std::make_unique<PgConnection>(setup);
+        };
+    }
     if (options_.statement_timeout.count() > 0) {
         statement_timeout_option_ =
             "-c statement_timeout=" + std::to_string(options_.statement_timeout.count());
@@ -41,7 +51,6 @@ void Pool::acquire(const std::string& name, int concurrency, ConnectionWaiter* w
     waiter->seq_ = next_seq_++;
     waiter->pos_ = s.waiters.insert(s.waiters.end(), waiter);
     waiter->queued_ = true;
-    ++waiting_;
     dispatch();
 }
 
@@ -49,7 +58,6 @@ void Pool::forget(ConnectionWaiter* waiter) {
     if (!waiter->queued_) return;
     waiter->share_->waiters.erase(waiter->pos_);
     waiter->queued_ = false;
-    --waiting_;
 }
 
 void Pool::dispatch() {
@@ -66,21 +74,22 @@ void Pool::dispatch() {
             Share* best = nullptr;
             int eligible = 0;
             for (auto& [name, s] : shares_) {
-                if (s.waiters.empty() || s.in_use >= s.cap) continue;
-                eligible += std::min<int>(static_cast<int>(s.waiters.size()), s.cap - s.in_use);
+                if (s.waiters.empty() || s.in_use() >= s.cap) continue;
+                eligible += std::min<int>(static_cast<int>(s.waiters.size()), s.cap - s.in_use());
                 if (!best || s.waiters.front()->seq_ < best->waiters.front()->seq_) best = &s;
             }
             if (!best) break;
-            if (idle_.empty()) {
+            PgConnection* conn = lists_.idle.back();
+            if (!conn) {
                 int room = options_.size - static_cast<int>(conns_.size());
-                int wanted = std::min(room, eligible - connecting_);
+                int wanted = std::min(room, eligible - static_cast<int>(lists_.connecting.size()));
                 for (int i = 0; i < wanted; ++i) {
                     if (failures_ > 0 && loop_.now() < next_connect_at_) break;
                     start_connect();
                     // After a failure, try one connect at a time until one succeeds.
                     if (failures_ > 0) break;
                 }
-                if (failures_ > 0 && connecting_ == 0 && backoff_timer_ == 0) {
+                if (failures_ > 0 && lists_.connecting.empty() && backoff_timer_ == 0) {
                     backoff_timer_ = loop_.add_timer(next_connect_at_, [this] {
                         backoff_timer_ = 0;
                         dispatch();
@@ -88,16 +97,10 @@ void Pool::dispatch() {
                 }
                 break;
             }
-            PgConnection* conn = idle_.back();
-            idle_.pop_back();
             ConnectionWaiter* w = best->waiters.front();
             best->waiters.pop_front();
             w->queued_ = false;
-            --waiting_;
-            ++best->in_use;
-            ++busy_;
-            conn->owner = best;
-            conn->assign();
+            conn->assign(*best);
             w->on_connection(*conn);
         }
     } while (redispatch_);
@@ -106,10 +109,9 @@ void Pool::dispatch() {
 
 void Pool::start_connect() {
     std::uint64_t id = next_id_++;
-    auto conn = std::make_unique<PgConnection>(loop_, *this, id);
+    auto conn = factory_(ConnectionSetup{loop_, *this, lists_, id});
     PgConnection* raw = conn.get();
     conns_.emplace(id, std::move(conn));
-    ++connecting_;
     ++connects_;
     // fallback_application_name lets a dsn's own application_name win.
     const char* keywords[] = {"fallback_application_name", "options", "dbname", nullptr};
@@ -124,21 +126,14 @@ void Pool::start_connect() {
     raw->connect(keywords, values, options_.connect_timeout);
 }
 
-void Pool::on_connected(PgConnection& conn) {
-    --connecting_;
+void Pool::on_connected(PgConnection&) {
     failures_ = 0;
-    idle_.push_back(&conn);
     dispatch();
 }
 
 void Pool::release(PgConnection& conn) {
     if (conn.state() == PgConnState::Broken) return;
-    auto* s = static_cast<Share*>(conn.owner);
-    if (s) --s->in_use;
-    conn.owner = nullptr;
-    --busy_;
     conn.make_idle();
-    idle_.push_back(&conn);
     dispatch();
 }
 
@@ -149,102 +144,70 @@ void Pool::cancel(PgConnection& conn) {
         // for them. The connection is closed first and the cancel sent after.
         // It counts (pool size, share) until then, as a cancelled query does
         // until it ends, so that a report timing out cannot pile up backends.
-        PGcancel* c = conn.abandon();
-        --busy_;
+        PGcancel* key = conn.cancel_key();
+        conn.abandon();
         ++cancels_;
-        ++cancelling_;
-        if (c) {
-            canceller_.cancel(c, conn.id());
-        } else {
-            end_abandoned(conn);
-        }
+        canceller_.cancel(key, conn.id());
         return;
     }
-    PGcancel* c = conn.start_cancel();
-    if (!c) {  // nothing was running: plain release
-        auto* s = static_cast<Share*>(conn.owner);
-        if (s) --s->in_use;
-        conn.owner = nullptr;
-        --busy_;
-        idle_.push_back(&conn);
-        dispatch();
+    if (!conn.start_cancel()) {  // nothing was running: plain release
+        release(conn);
         return;
     }
-    --busy_;
-    ++cancelling_;
     ++cancels_;
-    canceller_.cancel(c, conn.id());
+    canceller_.cancel(conn.cancel_key(), conn.id());
 }
 
 void Pool::on_cancel_sent(std::uint64_t id) {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
-    if (it->second->abandoned()) {
-        end_abandoned(*it->second);
+    PgConnection& conn = *it->second;
+    if (conn.abandoned()) {
+        discard(conn, "abandoned pipeline's cancel sent");
     } else {
-        it->second->cancel_request_sent();
+        conn.cancel_request_sent();
     }
 }
 
-void Pool::end_abandoned(PgConnection& conn) {
-    if (auto* s = static_cast<Share*>(conn.owner)) --s->in_use;
-    conn.owner = nullptr;
-    --cancelling_;
-    drop(conn);
-}
-
 void Pool::on_cancel_finished(PgConnection& conn) {
-    // The share keeps counting a cancelling connection until here: a report whose
+    // The share keeps holding a cancelling connection until here: a report whose
     // pages time out must not grow past its cap while its old queries wind down.
-    auto* s = static_cast<Share*>(conn.owner);
-    if (s) --s->in_use;
-    conn.owner = nullptr;
-    --cancelling_;
     conn.make_idle();
-    idle_.push_back(&conn);
     dispatch();
 }
 
 void Pool::on_broken(PgConnection& conn, const std::string& why, PgConnState was) {
     ++broken_;
     if (was == PgConnState::Connecting) {
-        --connecting_;
         ++failures_;
-        // 100 ms, 200 ms, ... up to 5 s between attempts while PostgreSQL is away.
-        auto backoff = Millis(std::min<long>(5000, 100L << std::min(failures_ - 1, 6)));
+        Millis backoff = reconnect_backoff(failures_);
         next_connect_at_ = loop_.now() + backoff;
         spdlog::warn("pg connect failed ({} in a row, next try in {} ms): {}", failures_,
                      backoff.count(), why);
     } else {
-        if (was == PgConnState::Idle) {
-            auto it = std::find(idle_.begin(), idle_.end(), &conn);
-            if (it != idle_.end()) idle_.erase(it);
-        } else {
-            if (auto* s = static_cast<Share*>(conn.owner)) --s->in_use;
-            --(was == PgConnState::Cancelling ? cancelling_ : busy_);
-        }
         spdlog::warn("pg connection {} (backend {}) lost: {}", conn.id(), conn.backend_pid(), why);
     }
-    conn.owner = nullptr;
-    drop(conn);
+    discard(conn, why);
 }
 
-void Pool::drop(PgConnection& conn) {
-    std::uint64_t id = conn.id();
-    // Never free a connection inside its own callback: after this loop pass.
-    loop_.defer([this, id] {
-        conns_.erase(id);
-        dispatch();
-    });
+void Pool::discard(PgConnection& conn, const std::string& why) {
+    conn.close(why);  // Broken: off every list
+    auto node = conns_.extract(conn.id());
+    if (node.empty()) return;  // already discarded
+    // Its callback may be on the stack: freed at the end of this loop pass, and a
+    // replacement is considered once the callbacks of this pass are over.
+    loop_.close_later(std::move(node.mapped()));
+    loop_.defer([this] { dispatch(); });
 }
 
 PoolStats Pool::stats() const {
     PoolStats st;
-    st.idle = static_cast<int>(idle_.size());
-    st.busy = busy_;
-    st.connecting = connecting_;
-    st.cancelling = cancelling_;
-    st.waiting = waiting_;
+    st.idle = static_cast<int>(lists_.idle.size());
+    st.busy = static_cast<int>(lists_.busy.size());
+    st.connecting = static_cast<int>(lists_.connecting.size());
+    st.cancelling = static_cast<int>(lists_.cancelling.size());
+    for (const auto& [name, s] : shares_)
+        st.waiting += static_cast<int>(s.waiters.size());
     st.cancels = cancels_;
     st.broken = broken_;
     st.connects = connects_;

@@ -3,14 +3,15 @@
 // report (a "share") may hold at most `cap` connections at once, and waiters queue
 // per share so that a hammered slow report cannot take every connection while a
 // trivial page waits behind it. Connections are opened on demand up to `size`, and
-// a broken one is dropped and replaced with backoff.
+// a broken one is dropped and replaced with backoff. Connections move between
+// the pool's per-state lists only through PgConnection::change_state.
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
 #include "loop/event_loop.hpp"
 #include "pg/canceller.hpp"
@@ -19,7 +20,6 @@
 namespace asyncpage::pg {
 
 class Pool;
-struct Share;
 
 // Something waiting for a connection (a page's task). Registered with
 // Pool::acquire; Pool::forget removes it (deadline passed, client left).
@@ -36,13 +36,6 @@ class ConnectionWaiter {
     bool queued_ = false;
 };
 
-struct Share {
-    std::string name;
-    int cap = 1;
-    int in_use = 0;  // connections held (busy or cancelling) by this share
-    std::list<ConnectionWaiter*> waiters;
-};
-
 struct PoolOptions {
     std::string dsn;
     int size = 16;
@@ -51,6 +44,9 @@ struct PoolOptions {
     Millis statement_timeout{0};  // backstop sent as a startup option; 0: none
 };
 
+// Makes the pool's connections: libpq ones by default, fakes in unit tests.
+using ConnectionFactory = std::function<std::unique_ptr<PgConnection>(const ConnectionSetup&)>;
+
 struct PoolStats {
     int idle = 0, busy = 0, connecting = 0, cancelling = 0, waiting = 0;
     std::uint64_t cancels = 0, broken = 0, connects = 0;
@@ -58,7 +54,7 @@ struct PoolStats {
 
 class Pool : public ConnectionEvents {
   public:
-    Pool(loop::EventLoop& loop, PoolOptions options);
+    Pool(loop::EventLoop& loop, PoolOptions options, ConnectionFactory factory = {});
     ~Pool() override;
 
     // Queues `waiter` on share `name`, capped at min(concurrency (if > 0),
@@ -68,9 +64,15 @@ class Pool : public ConnectionEvents {
     // The holder is done with conn (its query ended): back to idle.
     void release(PgConnection& conn);
     // The holder gives up conn while a query runs: cancel it in PostgreSQL; conn
-    // rejoins the pool only once the query has ended (FACTS.md). A connection with
-    // pipelined statements still queued is closed instead (PgConnection::abandon).
+    // rejoins the pool only once the query has ended and the cancel request was
+    // sent, or a late cancel could hit the next query (libpq, Canceling Queries
+    // in Progress). A connection with pipelined statements still queued is
+    // closed instead (PgConnection::abandon).
     void cancel(PgConnection& conn);
+    // The holder gives up conn for good (its session is in a state no one else
+    // may inherit): it is closed and replaced. The one way a connection leaves
+    // the pool.
+    void discard(PgConnection& conn, const std::string& why);
 
     PoolStats stats() const;
     int size() const { return options_.size; }
@@ -81,25 +83,20 @@ class Pool : public ConnectionEvents {
     void on_broken(PgConnection& conn, const std::string& why, PgConnState was) override;
 
     Share& share_for(const std::string& name, int concurrency);
-    void give_back(PgConnection& conn);
-    void drop(PgConnection& conn);
-    void end_abandoned(PgConnection& conn);
     void dispatch();
     void start_connect();
     void on_cancel_sent(std::uint64_t id);
 
     loop::EventLoop& loop_;
     PoolOptions options_;
+    ConnectionFactory factory_;
     Canceller canceller_;
-    std::unordered_map<std::uint64_t, std::unique_ptr<PgConnection>> conns_;
-    std::vector<PgConnection*> idle_;
+    // Declared before the connections and shares, whose links point into them.
+    StateLists lists_;
     std::map<std::string, Share> shares_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<PgConnection>> conns_;
     std::uint64_t next_id_ = 1;
     std::uint64_t next_seq_ = 1;
-    int connecting_ = 0;
-    int busy_ = 0;
-    int cancelling_ = 0;
-    int waiting_ = 0;
     int failures_ = 0;  // consecutive failed connects, for backoff
     TimePoint next_connect_at_{};
     loop::TimerId backoff_timer_ = 0;

@@ -1,5 +1,8 @@
 // Statements: one-shot statements on a pool, each a connection waiter and query
-// observer of its own that ends in exactly one callback.
+// observer of its own that ends in exactly one callback. A statement that is
+// over arms a zero-delay timer of its own, so its callback runs outside the
+// pool's and the connection's callbacks; a statement stopped before (the
+// Statements destroyed) takes that timer with it.
 #include "pg/statements.hpp"
 
 #include <fmt/format.h>
@@ -77,10 +80,8 @@ class Statements::Stmt final : public ConnectionWaiter, public QueryObserver {
     void on_query_end(PgConnection& conn) override {
         owner_.pool_.release(conn);
         conn_ = nullptr;
-        owner_.loop_.cancel_timer(timer_);
-        timer_ = 0;
         outcome.ok = !error_;
-        owner_.complete(id_);
+        complete();
     }
 
     void on_connection_lost(PgConnection&, const std::string& why) override {
@@ -89,13 +90,20 @@ class Statements::Stmt final : public ConnectionWaiter, public QueryObserver {
     }
 
     void fail(std::string sqlstate, std::string message) {
-        owner_.loop_.cancel_timer(timer_);
-        timer_ = 0;
         outcome.ok = false;
         outcome.result.reset();
         outcome.sqlstate = std::move(sqlstate);
         outcome.message = std::move(message);
-        owner_.complete(id_);
+        complete();
+    }
+
+    // Over: the timeout timer becomes the one that delivers the outcome.
+    void complete() {
+        owner_.loop_.cancel_timer(timer_);
+        timer_ = owner_.loop_.add_timer(Millis(0), [this] {
+            timer_ = 0;
+            owner_.finish(id_);
+        });
     }
 
     Statements& owner_;
@@ -113,7 +121,6 @@ Statements::Statements(loop::EventLoop& loop, Pool& pool, Millis timeout)
     : loop_(loop), pool_(pool), timeout_(timeout) {}
 
 Statements::~Statements() {
-    *alive_ = false;
     running_.clear();  // each Stmt stops itself
 }
 
@@ -128,25 +135,13 @@ Statements::Id Statements::run(const std::string& share, std::string sql, std::v
     return id;
 }
 
-void Statements::abandon(Id id) {
-    running_.erase(id);
-}
-
-void Statements::complete(Id id) {
-    // Called from inside the statement's own callbacks: the callback runs on the
-    // next loop pass, where deleting the statement is safe.
-    auto it = running_.find(id);
-    if (it == running_.end()) return;
-    std::weak_ptr<bool> alive = alive_;
-    loop_.defer([this, id, alive] {
-        if (alive.expired()) return;
-        auto node = running_.extract(id);
-        if (node.empty()) return;  // abandoned meanwhile
-        Callback cb = node.mapped()->take_callback();
-        Outcome outcome = std::move(node.mapped()->outcome);
-        node.mapped().reset();
-        if (cb) cb(outcome);
-    });
+void Statements::finish(Id id) {
+    auto node = running_.extract(id);
+    if (node.empty()) return;
+    Callback cb = node.mapped()->take_callback();
+    Outcome outcome = std::move(node.mapped()->outcome);
+    loop_.close_later(std::move(node.mapped()));
+    if (cb) cb(outcome);
 }
 
 }  // namespace asyncpage::pg

@@ -33,27 +33,25 @@ class Statements {
     using Callback = std::function<void(Outcome& outcome)>;
 
     Statements(loop::EventLoop& loop, Pool& pool, Millis timeout);
-    ~Statements();  // abandons what is still running
+    ~Statements();  // stops what is still running, without callbacks
     Statements(const Statements&) = delete;
     Statements& operator=(const Statements&) = delete;
 
     // Parameters are sent as text with types left to the server (cast in SQL:
     // "$1::uuid"). `share` queues it fairly against other kinds of statements.
+    // The callback runs from the loop, never before run() returned.
     Id run(const std::string& share, std::string sql, std::vector<Param> params, Callback callback);
-    // The callback will not be called; a running statement is cancelled.
-    void abandon(Id id);
     std::size_t in_flight() const { return running_.size(); }
 
   private:
     class Stmt;
-    void complete(Id id);
+    void finish(Id id);
 
     loop::EventLoop& loop_;
     Pool& pool_;
     Millis timeout_;
     Id next_id_ = 1;
     std::unordered_map<Id, std::unique_ptr<Stmt>> running_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace asyncpage::pg

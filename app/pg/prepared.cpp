@@ -1,0 +1,242 @@
+// PgConnection's named prepared statements (send_prepared) and pipeline mode
+// (send_pipeline): which statements a connection has prepared, the extra steps
+// (Parse, a stale plan's retry) and the results the observer must not see.
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pg/connection.hpp"
+
+namespace asyncpage::pg {
+
+namespace {
+// Reports are a bounded set, but a reports_dir edited for months is not: past
+// this many statements a connection runs further ones unnamed.
+constexpr std::size_t kMaxPrepared = 256;
+
+// The prepared_ key: the SQL, a '\0', the parameter types.
+std::string statement_key(const std::string& sql, int nparams, const Oid* types) {
+    std::string key = sql;
+    key.push_back('\0');
+    if (types) key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * std::size_t(nparams));
+    return key;
+}
+
+// PostgreSQL refuses a prepared statement whose result columns changed (ALTER
+// TABLE under a SELECT *) on every later run; only preparing it again helps.
+bool is_stale_plan(const PGresult* res) {
+    if (PQresultStatus(res) != PGRES_FATAL_ERROR) return false;
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char* msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    return state && std::string_view(state) == "0A000" && msg &&
+           std::string_view(msg).starts_with("cached plan must not change");
+}
+
+}  // namespace
+
+bool PgConnection::send_prepared(const std::string& sql, int nparams, const Oid* types,
+                                 const char* const* values, bool single_row,
+                                 QueryObserver* observer) {
+    std::string key = statement_key(sql, nparams, types);
+    auto known = prepared_.find(key);
+    if (known == prepared_.end() && prepared_.size() >= kMaxPrepared)
+        return send(sql, nparams, types, values, single_row, observer);
+
+    PreparedRun run;
+    run.key = std::move(key);
+    if (types) run.types.assign(types, types + nparams);
+    run.values.reserve(std::size_t(nparams));
+    for (int i = 0; i < nparams; ++i)
+        run.values.push_back(values[i] ? std::optional<std::string>(values[i]) : std::nullopt);
+    run.single_row = single_row;
+    run_ = std::move(run);
+    bool sent =
+        known != prepared_.end() ? (run_->name = known->second, send_execute()) : send_prepare();
+    if (!sent) {
+        std::string why = "send failed: " + error_text();
+        observer_ = nullptr;
+        fail(why);
+        return false;
+    }
+    return start_query(observer);
+}
+
+bool PgConnection::send_prepare() {
+    PreparedRun& run = *run_;
+    run.name = "asyncpage_" + std::to_string(++statements_made_);
+    run.preparing = true;
+    return PQsendPrepare(conn_, run.name.c_str(), run.key.c_str(),
+                         static_cast<int>(run.values.size()),
+                         run.types.empty() ? nullptr : run.types.data()) == 1;
+}
+
+bool PgConnection::send_execute() {
+    PreparedRun& run = *run_;
+    std::vector<const char*> values;
+    values.reserve(run.values.size());
+    for (const auto& v : run.values)
+        values.push_back(v ? v->c_str() : nullptr);
+    if (PQsendQueryPrepared(conn_, run.name.c_str(), static_cast<int>(values.size()), values.data(),
+                            nullptr, nullptr, 0) != 1)
+        return false;
+    if (run.single_row) PQsetSingleRowMode(conn_);
+    return true;
+}
+
+bool PgConnection::send_pipeline(const std::vector<PipelinedStatement>& statements,
+                                 QueryObserver* observer) {
+    Pipeline pipe;
+    pipe.slots.reserve(statements.size());
+    std::unordered_map<std::string_view, std::size_t> parsing;  // key -> slot preparing it
+    bool ok = PQenterPipelineMode(conn_) == 1;
+    for (std::size_t i = 0; ok && i < statements.size(); ++i) {
+        const PipelinedStatement& st = statements[i];
+        PipelineSlot& slot = pipe.slots.emplace_back();
+        slot.key = statement_key(*st.sql, st.nparams, st.types);
+        if (auto known = prepared_.find(slot.key); known != prepared_.end()) {
+            slot.name = known->second;
+        } else if (auto earlier = parsing.find(slot.key); earlier != parsing.end()) {
+            slot.parsed_by = static_cast<int>(earlier->second);
+            slot.name = pipe.slots[earlier->second].name;
+        } else if (prepared_.size() + parsing.size() < kMaxPrepared) {
+            slot.parse = true;
+            slot.name = "asyncpage_" + std::to_string(++statements_made_);
+            parsing.emplace(pipe.slots[i].key, i);  // reserved: slots do not move
+            ok =
+                PQsendPrepare(conn_, slot.name.c_str(), st.sql->c_str(), st.nparams, st.types) == 1;
+        }
+        if (ok && slot.name.empty()) {
+            ok = PQsendQueryParams(conn_, st.sql->c_str(), st.nparams, st.types, st.values, nullptr,
+                                   nullptr, 0) == 1;
+        } else if (ok) {
+            ok = PQsendQueryPrepared(conn_, slot.name.c_str(), st.nparams, st.values, nullptr,
+                                     nullptr, 0) == 1;
+        }
+        // libpq 15's PQpipelineSync also flushes: one write per statement, while
+        // PostgreSQL reads what has arrived in one go.
+        ok = ok && PQpipelineSync(conn_) == 1;
+    }
+    if (!ok) {
+        std::string why = "send failed: " + error_text();
+        observer_ = nullptr;
+        fail(why);
+        return false;
+    }
+    pipe.stage = pipe.slots.front().parse ? Pipeline::Stage::Parse : Pipeline::Stage::Exec;
+    pipe_ = std::move(pipe);
+    return start_query(observer);
+}
+
+// The end of one step of a send_prepared run (PQgetResult returned NULL): sends
+// the next step, if there is one, or says the statement is over.
+PgConnection::Step PgConnection::next_prepared_step() {
+    PreparedRun& run = *run_;
+    bool sent = false;
+    if (run.preparing) {
+        run.preparing = false;
+        if (run.failed) return Step::Over;  // the SQL itself is wrong: its error was delivered
+        prepared_[run.key] = run.name;      // it exists on the server now, run or not
+        if (state_ != PgConnState::Busy) return Step::Over;  // cancelled meanwhile
+        sent = send_execute();
+    } else if (run.stale_plan) {
+        // A stale plan (is_stale_plan): prepare it again, once, and re-run it.
+        run.stale_plan = false;
+        run.retried = true;
+        prepared_.erase(run.key);
+        if (state_ != PgConnState::Busy) return Step::Over;
+        sent = send_prepare();
+    } else {
+        return Step::Over;
+    }
+    if (!sent) {
+        fail("send failed: " + error_text());
+        return Step::Broken;
+    }
+    flush();
+    return state_ == PgConnState::Broken ? Step::Broken : Step::Sent;
+}
+
+// Results of a send_prepared run's steps that the observer must not see: the
+// Parse's own COMMAND_OK, and the error of a stale plan that is retried.
+bool PgConnection::swallow_prepared_result(const PGresult* res) {
+    PreparedRun& run = *run_;
+    ExecStatusType st = PQresultStatus(res);
+    if (run.preparing) {
+        if (st == PGRES_COMMAND_OK) return true;
+        run.failed = true;
+        return false;
+    }
+    if (run.retried || !is_stale_plan(res)) return false;
+    run.stale_plan = true;
+    return true;
+}
+
+// One result of a pipeline (res may be NULL, the end of a statement's step).
+// False when on_readable must stop reading: the pipeline is over and the
+// observer told, or the connection broke or was given up meanwhile.
+bool PgConnection::on_pipeline_result(PGresult* raw) {
+    using Stage = Pipeline::Stage;
+    Pipeline& pipe = *pipe_;
+    PipelineSlot& slot = pipe.slots[pipe.current];
+    model::PgResultPtr res(raw);
+    switch (pipe.stage) {
+        case Stage::Parse:
+            if (!raw) {
+                pipe.stage = Stage::Exec;
+                return true;
+            }
+            if (PQresultStatus(raw) == PGRES_COMMAND_OK) {
+                prepared_[slot.key] = slot.name;
+                return true;
+            }
+            slot.parse_failed = true;  // the SQL's own error: the observer's
+            break;
+        case Stage::Exec:
+            if (!raw) {
+                pipe.stage = Stage::Sync;
+                return true;
+            }
+            // Skipped after its own failed Parse, whose error was delivered.
+            if (PQresultStatus(raw) == PGRES_PIPELINE_ABORTED) return true;
+            if ((slot.parsed_by >= 0 && pipe.slots[std::size_t(slot.parsed_by)].parse_failed) ||
+                is_stale_plan(raw)) {
+                slot.redo = true;
+                if (slot.parsed_by < 0) prepared_.erase(slot.key);
+                return true;
+            }
+            break;
+        case Stage::Sync:
+            if (!raw || PQresultStatus(raw) != PGRES_PIPELINE_SYNC) {
+                fail("unexpected result in a pipeline: " +
+                     std::string(raw ? PQresStatus(PQresultStatus(raw)) : "none"));
+                return false;
+            }
+            return end_pipelined_statement();
+    }
+    if (observer_ && state_ == PgConnState::Busy) observer_->on_result(*this, std::move(res));
+    return state_ != PgConnState::Broken;
+}
+
+// A pipelined statement's Sync arrived: its implicit transaction is over.
+bool PgConnection::end_pipelined_statement() {
+    Pipeline& pipe = *pipe_;
+    redo_ = pipe.slots[pipe.current].redo;
+    bool last = ++pipe.current == pipe.slots.size();
+    if (last) {
+        pipe_.reset();
+        query_running_ = false;
+        if (PQexitPipelineMode(conn_) != 1) {
+            fail("cannot leave pipeline mode: " + error_text());
+            return false;
+        }
+        query_over();
+    } else {
+        pipe.stage =
+            pipe.slots[pipe.current].parse ? Pipeline::Stage::Parse : Pipeline::Stage::Exec;
+        if (state_ == PgConnState::Busy && observer_) observer_->on_query_end(*this);
+    }
+    redo_ = false;
+    return !last && state_ != PgConnState::Broken;
+}
+
+}  // namespace asyncpage::pg
