@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/pg_error.hpp"
 #include "pg/connection.hpp"
 
 namespace asyncpage::pg {
@@ -26,10 +27,9 @@ std::string statement_key(const std::string& sql, int nparams, const Oid* types)
 // TABLE under a SELECT *) on every later run; only preparing it again helps.
 bool is_stale_plan(const PGresult* res) {
     if (PQresultStatus(res) != PGRES_FATAL_ERROR) return false;
-    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    const char* msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    return state && std::string_view(state) == "0A000" && msg &&
-           std::string_view(msg).starts_with("cached plan must not change");
+    return model::error_field(res, PG_DIAG_SQLSTATE) == model::sqlstate::kFeatureNotSupported &&
+           model::error_field(res, PG_DIAG_MESSAGE_PRIMARY)
+               .starts_with("cached plan must not change");
 }
 
 }  // namespace

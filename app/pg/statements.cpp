@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "model/pg_error.hpp"
+
 namespace asyncpage::pg {
 
 class Statements::Stmt final : public ConnectionWaiter, public QueryObserver {
@@ -24,7 +26,7 @@ class Statements::Stmt final : public ConnectionWaiter, public QueryObserver {
         timer_ = owner_.loop_.add_timer(owner_.timeout_, [this] {
             timer_ = 0;
             stop();
-            fail("57014",
+            fail(std::string(model::sqlstate::kQueryCanceled),
                  fmt::format("statement did not finish within {} ms", owner_.timeout_.count()));
         });
         waiting_ = true;
@@ -59,7 +61,8 @@ class Statements::Stmt final : public ConnectionWaiter, public QueryObserver {
         if (!conn.send_prepared(sql_, static_cast<int>(values.size()), nullptr, values.data(),
                                 false, this)) {
             conn_ = nullptr;
-            fail("08006", "connection to PostgreSQL lost while sending");
+            fail(std::string(model::sqlstate::kConnectionFailure),
+                 "connection to PostgreSQL lost while sending");
         }
     }
 
@@ -70,10 +73,9 @@ class Statements::Stmt final : public ConnectionWaiter, public QueryObserver {
             return;
         }
         error_ = true;
-        const char* state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
-        const char* msg = PQresultErrorField(res.get(), PG_DIAG_MESSAGE_PRIMARY);
-        outcome.sqlstate = state ? state : "";
-        outcome.message = msg ? msg : PQresultErrorMessage(res.get());
+        outcome.sqlstate = model::error_field(res.get(), PG_DIAG_SQLSTATE);
+        outcome.message = model::error_field(res.get(), PG_DIAG_MESSAGE_PRIMARY);
+        if (outcome.message.empty()) outcome.message = PQresultErrorMessage(res.get());
         outcome.result.reset();
     }
 
@@ -86,7 +88,8 @@ class Statements::Stmt final : public ConnectionWaiter, public QueryObserver {
 
     void on_connection_lost(PgConnection&, const std::string& why) override {
         conn_ = nullptr;
-        fail("08006", "connection to PostgreSQL lost: " + why);
+        fail(std::string(model::sqlstate::kConnectionFailure),
+             "connection to PostgreSQL lost: " + why);
     }
 
     void fail(std::string sqlstate, std::string message) {
