@@ -1,5 +1,5 @@
 #pragma once
-// HTML for background jobs (DESIGN §3-§4): the wait screen at GET /jobs/ID and the
+// HTML for background jobs: the wait screen at GET /jobs/ID and the
 // result page at GET /jobs/ID/result?format=html. Pure rendering: no I/O.
 #include <chrono>
 #include <cstdint>

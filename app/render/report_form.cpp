@@ -151,7 +151,7 @@ void append_report_form(std::string& out, const reports::Report& report, const h
         out += "</p>\n";
     }
     if (report.job) {
-        // Job reports run in the background (DESIGN §4): the form creates a job and
+        // Job reports run in the background: the form creates a job and
         // the browser is sent on (303) to its wait screen.
         out += "<form id=\"run-form\" method=\"post\" action=\"/reports/";
         append_url(out, report.name);
@@ -167,7 +167,7 @@ void append_report_form(std::string& out, const reports::Report& report, const h
         append_param_field(out, p, http::find_field(given, p.name),
                            error && error->param == p.name);
     }
-    // run=1 makes a GET without params still run the report (DESIGN §3).
+    // run=1 makes a GET without params still run the report.
     out += "<input type=\"hidden\" name=\"run\" value=\"1\">\n";
     if (trace) out += "<input type=\"hidden\" name=\"trace\" value=\"1\">\n";
     out += report.job ? "<button type=\"submit\">Start job</button>\n"

@@ -2,11 +2,12 @@
 // (playwright-core): the report form starts a job and lands on /jobs/ID, the bar
 // and message advance live while it runs, the result replaces it (values escaped),
 // the cancel button cancels, and without JavaScript the page refreshes itself to
-// the result. Hooks: app/render/job_html.hpp.
+// the result; with JavaScript, under a Content-Security-Policy that refuses anything
+// inline. Hooks: app/render/job_html.hpp.
 // Usage: node job_page.js BASE_URL   (run by tests/e2e/browser_test.cpp)
 'use strict';
 const assert = require('node:assert/strict');
-const { baseUrl, runChecks } = require('./browser');
+const { baseUrl, runChecks, strictPage } = require('./browser');
 
 const base = baseUrl();
 
@@ -51,7 +52,7 @@ async function jobJson(id) {
 }
 
 async function liveProgressAndResult(browser) {
-  const page = await browser.newPage();
+  const { context, page, csp } = await strictPage(browser);
   let dialogs = 0;
   page.on('dialog', (d) => { dialogs += 1; d.dismiss(); });
   const started = Date.now();
@@ -115,11 +116,14 @@ async function liveProgressAndResult(browser) {
   assert.equal(json.state, 'succeeded');
   assert.equal(json.progress, 100, 'the last step reported 100');
   assert.equal(json.message, 'step 8 of 8');
-  await page.close();
+  assert.ok(csp.documents.some((u) => u.endsWith(`/jobs/${id}`)),
+    `the wait screen had the policy: ${JSON.stringify(csp.documents)}`);
+  assert.deepEqual(csp.violations, [], 'nothing inline refused by the Content-Security-Policy');
+  await context.close();
 }
 
 async function cancelButton(browser) {
-  const page = await browser.newPage();
+  const { context, page, csp } = await strictPage(browser);
   const started = Date.now();
   const id = await startJob(page, { steps: 50, stepMs: 1000 });
   await page.waitForFunction(() => {
@@ -146,7 +150,8 @@ async function cancelButton(browser) {
     `cancelled ${took} ms after the click; JSON state ${json.state}, progress ${json.progress}`);
   assert.equal(json.state, 'cancelled', 'the job JSON says cancelled');
   assert.ok(json.finished_at, 'a cancelled job has finished_at');
-  await page.close();
+  assert.deepEqual(csp.violations, [], 'nothing inline refused by the Content-Security-Policy');
+  await context.close();
 }
 
 async function withoutJavaScript(browser) {
