@@ -19,10 +19,12 @@ function baseUrl() {
 const strictCsp = "default-src 'self'; script-src 'self'; style-src 'self'; " +
   "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'";
 
-// A page in its own context whose GET documents arrive with strictCsp added (the
+// A page in its own context whose documents arrive with strictCsp added (the
 // server does not send one yet). csp.violations collects what Chromium refused,
 // csp.documents the URLs served with the policy. Other requests (scripts, the
-// event stream, fetches) go to the network untouched.
+// event stream, fetches, a form's POST) go to the network untouched; Chromium
+// follows a redirect without asking the route again, so the page a POST's 303
+// leads to has no policy until it is loaded again.
 async function strictPage(browser) {
   const context = await browser.newContext();
   const page = await context.newPage();

@@ -58,6 +58,8 @@ async function liveProgressAndResult(browser) {
   const started = Date.now();
   const id = await startJob(page, { steps: 8, stepMs: 400, label: '<b>x</b>' });
   const landed = Date.now() - started;
+  // The 303's target bypassed the policy (browser.js): load it again under it.
+  await page.goto(`${base}/jobs/${id}`);
   // Set once: still there at the end means the page never reloaded (updates are live).
   await page.evaluate(() => { window.__sameDocument = true; });
 
@@ -126,6 +128,7 @@ async function cancelButton(browser) {
   const { context, page, csp } = await strictPage(browser);
   const started = Date.now();
   const id = await startJob(page, { steps: 50, stepMs: 1000 });
+  await page.goto(`${base}/jobs/${id}`);  // under the policy, as above
   await page.waitForFunction(() => {
     const s = document.getElementById('job-state').textContent.trim();
     return s === 'running' || document.getElementById('job-bar').hasAttribute('aria-valuenow');
@@ -150,6 +153,8 @@ async function cancelButton(browser) {
     `cancelled ${took} ms after the click; JSON state ${json.state}, progress ${json.progress}`);
   assert.equal(json.state, 'cancelled', 'the job JSON says cancelled');
   assert.ok(json.finished_at, 'a cancelled job has finished_at');
+  assert.ok(csp.documents.some((u) => u.endsWith(`/jobs/${id}`)),
+    `the wait screen had the policy: ${JSON.stringify(csp.documents)}`);
   assert.deepEqual(csp.violations, [], 'nothing inline refused by the Content-Security-Policy');
   await context.close();
 }

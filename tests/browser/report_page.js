@@ -61,7 +61,7 @@ async function timelineBars(browser) {
   console.log(`timeline bars: ${JSON.stringify(bars)}`);
   assert.ok(bars.length >= 2, 'a bar per started section');
   for (const b of bars) {
-    assert.equal(b.styleWidth, `${b.width}%`, 'the width comes from data-width');
+    assert.equal(parseFloat(b.styleWidth), Number(b.width), `the width comes from data-width: ${b.styleWidth}`);
     const expected = b.cell * Number(b.width) / 100;
     assert.ok(Math.abs(b.px - Math.max(expected, 2)) <= 2, `drawn ${b.px} px, expected ~${expected}`);
   }
