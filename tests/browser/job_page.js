@@ -38,6 +38,7 @@ function sample(page) {
       state: document.getElementById('job-state').textContent.trim(),
       valuenow: now === null ? null : Number(now),
       percent: document.getElementById('job-percent').textContent.trim(),
+      fill: bar.querySelector('.progress-fill').style.width,
       message: document.getElementById('job-message').textContent.trim(),
       elapsed: document.getElementById('job-elapsed').textContent.trim(),
       marker: window.__sameDocument === true,
@@ -90,6 +91,7 @@ async function liveProgressAndResult(browser) {
   }
   for (const s of running) {
     assert.equal(s.percent, `${s.valuenow}%`, '#job-percent matches aria-valuenow');
+    assert.equal(s.fill, `${s.valuenow}%`, 'the bar is as wide as aria-valuenow says');
     assert.ok(s.valuenow > 0 && s.valuenow <= 100, `progress in range: ${s.valuenow}`);
   }
   assert.ok(messages.some((m) => /^step [1-8] of 8$/.test(m)),
@@ -103,6 +105,7 @@ async function liveProgressAndResult(browser) {
   const after = await sample(page);
   assert.equal(after.valuenow, 100, 'a succeeded job shows its bar at 100');
   assert.equal(after.percent, '100%');
+  assert.equal(after.fill, '100%', 'a succeeded job shows its bar full');
   const firstRows = page.locator('#job-result section').first().locator('tbody tr');
   assert.equal(await firstRows.count(), 8, 'the first section has one row per step');
   const labels = await firstRows.locator('td:nth-child(3)').allInnerTexts();
