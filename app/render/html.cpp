@@ -7,6 +7,7 @@
 
 #include <array>
 
+#include "core/units.hpp"
 #include "render/assets.hpp"
 #include "render/report_form.hpp"
 #include "render/result_html.hpp"
@@ -33,21 +34,6 @@ void esc(std::string& out, std::string_view text) {
 
 void append_url(std::string& out, std::string_view text) {
     http::append_url_encoded(out, text);
-}
-
-// A duration in seconds: "3", "0.25", "1.5".
-void append_seconds(std::string& out, std::chrono::milliseconds d) {
-    long long ms = d.count();
-    out += std::to_string(ms / 1000);
-    if (long long frac = ms % 1000) {
-        char buf[4] = {char('0' + frac / 100), char('0' + frac / 10 % 10), char('0' + frac % 10),
-                       0};
-        std::string_view digits(buf, 3);
-        while (digits.back() == '0')
-            digits.remove_suffix(1);
-        out += '.';
-        out.append(digits);
-    }
 }
 
 // With `script`, the report page's script (assets/report.js): the wait indicator
@@ -79,7 +65,7 @@ ResultOptions report_result_options(const Report& report, const http::Fields& gi
         }
     }
     o.timeout_limit = "the report's ";
-    append_seconds(o.timeout_limit, report.timeout);
+    o.timeout_limit += format_seconds(report.timeout);
     o.timeout_limit += " s timeout";
     return o;
 }

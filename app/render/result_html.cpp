@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "model/pg_types.hpp"
 #include "render/html.hpp"
 
 namespace asyncpage::render {
@@ -38,14 +39,15 @@ void append_ms(std::string& out, double ms) {
 }
 
 bool is_numeric_type(Oid oid) {
+    namespace t = model::pg_type;
     switch (oid) {
-        case 20:
-        case 21:
-        case 23:
-        case 26:
-        case 700:
-        case 701:
-        case 1700:
+        case t::kInt8:
+        case t::kInt2:
+        case t::kInt4:
+        case t::kOid:
+        case t::kFloat4:
+        case t::kFloat8:
+        case t::kNumeric:
             return true;
         default:
             return false;
