@@ -8,6 +8,7 @@
 
 #include "log/log.hpp"
 #include "page/respond.hpp"
+#include "render/assets.hpp"
 #include "render/html.hpp"
 #include "render/json.hpp"
 #include "reports/params.hpp"
@@ -150,6 +151,15 @@ void Router::handle(std::unique_ptr<fcgi::Request> request) {
             return;
         }
         report_page(std::move(request), rest, std::move(query), format);
+    } else if (path.rfind("/assets/", 0) == 0) {
+        const render::Asset* asset = render::find_asset(path);
+        if (!asset) {
+            error(*request, format, 404, "not found: " + path);
+        } else if (!is_get(http)) {
+            error(*request, format, 405, "method not allowed: use GET", {}, "Allow: GET, HEAD\r\n");
+        } else {
+            request->respond(200, asset->content_type, asset->body, render::kAssetHeaders);
+        }
     } else if (path.rfind("/jobs/", 0) == 0) {
         if (!jobs_) {
             error(*request, format, 503, "background jobs are not available in this worker");

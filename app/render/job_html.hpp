@@ -1,5 +1,5 @@
 #pragma once
-// HTML for background jobs (DESIGN §3-§4): the wait screen at GET /jobs/ID and the
+// HTML for background jobs: the wait screen at GET /jobs/ID and the
 // result page at GET /jobs/ID/result?format=html. Pure rendering: no I/O.
 #include <chrono>
 #include <cstdint>
@@ -24,12 +24,13 @@ using model::PageResult;
 //
 // Stable hooks for the script and the browser test: <main id="job" data-job="JSON"
 // data-state="STATE" data-now="MS">, #job-state (badge), #job-bar (role=progressbar,
-// aria-valuenow when progress is known, inner .progress-fill with width N%; class
-// indeterminate when unknown and not final), #job-percent, #job-message,
+// aria-valuenow when progress is known, inner .progress-fill whose width N% the
+// script sets; class indeterminate when unknown and not final), #job-percent, #job-message,
 // #job-elapsed, #job-cancel (form, only while not final), #job-cancel-status,
 // #job-error (with #job-error-message, #job-error-sqlstate; hidden unless failed),
 // #job-cancelled (hidden unless cancelled), #job-result. While not final, <head> has
-// a <noscript> meta refresh of 2 s. A succeeded job shows its bar at 100%.
+// a <noscript> meta refresh of 2 s. A succeeded job shows its bar at 100%. <head>
+// links assets/job.css and assets/job.js: no inline script or style.
 std::string html_job(const reports::Report* report, const JobView& job, const PageResult* result);
 
 // GET /jobs/ID/result?format=html: the sections of a finished job's result.

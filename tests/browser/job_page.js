@@ -2,11 +2,12 @@
 // (playwright-core): the report form starts a job and lands on /jobs/ID, the bar
 // and message advance live while it runs, the result replaces it (values escaped),
 // the cancel button cancels, and without JavaScript the page refreshes itself to
-// the result. Hooks: app/render/job_html.hpp.
+// the result; with JavaScript, under a Content-Security-Policy that refuses anything
+// inline. Hooks: app/render/job_html.hpp.
 // Usage: node job_page.js BASE_URL   (run by tests/e2e/browser_test.cpp)
 'use strict';
 const assert = require('node:assert/strict');
-const { baseUrl, runChecks } = require('./browser');
+const { baseUrl, runChecks, strictPage } = require('./browser');
 
 const base = baseUrl();
 
@@ -37,6 +38,7 @@ function sample(page) {
       state: document.getElementById('job-state').textContent.trim(),
       valuenow: now === null ? null : Number(now),
       percent: document.getElementById('job-percent').textContent.trim(),
+      fill: bar.querySelector('.progress-fill').style.width,
       message: document.getElementById('job-message').textContent.trim(),
       elapsed: document.getElementById('job-elapsed').textContent.trim(),
       marker: window.__sameDocument === true,
@@ -51,12 +53,14 @@ async function jobJson(id) {
 }
 
 async function liveProgressAndResult(browser) {
-  const page = await browser.newPage();
+  const { context, page, csp } = await strictPage(browser);
   let dialogs = 0;
   page.on('dialog', (d) => { dialogs += 1; d.dismiss(); });
   const started = Date.now();
   const id = await startJob(page, { steps: 8, stepMs: 400, label: '<b>x</b>' });
   const landed = Date.now() - started;
+  // The 303's target bypassed the policy (browser.js): load it again under it.
+  await page.goto(`${base}/jobs/${id}`);
   // Set once: still there at the end means the page never reloaded (updates are live).
   await page.evaluate(() => { window.__sameDocument = true; });
 
@@ -87,6 +91,7 @@ async function liveProgressAndResult(browser) {
   }
   for (const s of running) {
     assert.equal(s.percent, `${s.valuenow}%`, '#job-percent matches aria-valuenow');
+    assert.equal(s.fill, `${s.valuenow}%`, 'the bar is as wide as aria-valuenow says');
     assert.ok(s.valuenow > 0 && s.valuenow <= 100, `progress in range: ${s.valuenow}`);
   }
   assert.ok(messages.some((m) => /^step [1-8] of 8$/.test(m)),
@@ -100,6 +105,7 @@ async function liveProgressAndResult(browser) {
   const after = await sample(page);
   assert.equal(after.valuenow, 100, 'a succeeded job shows its bar at 100');
   assert.equal(after.percent, '100%');
+  assert.equal(after.fill, '100%', 'a succeeded job shows its bar full');
   const firstRows = page.locator('#job-result section').first().locator('tbody tr');
   assert.equal(await firstRows.count(), 8, 'the first section has one row per step');
   const labels = await firstRows.locator('td:nth-child(3)').allInnerTexts();
@@ -115,13 +121,17 @@ async function liveProgressAndResult(browser) {
   assert.equal(json.state, 'succeeded');
   assert.equal(json.progress, 100, 'the last step reported 100');
   assert.equal(json.message, 'step 8 of 8');
-  await page.close();
+  assert.ok(csp.documents.some((u) => u.endsWith(`/jobs/${id}`)),
+    `the wait screen had the policy: ${JSON.stringify(csp.documents)}`);
+  assert.deepEqual(csp.violations, [], 'nothing inline refused by the Content-Security-Policy');
+  await context.close();
 }
 
 async function cancelButton(browser) {
-  const page = await browser.newPage();
+  const { context, page, csp } = await strictPage(browser);
   const started = Date.now();
   const id = await startJob(page, { steps: 50, stepMs: 1000 });
+  await page.goto(`${base}/jobs/${id}`);  // under the policy, as above
   await page.waitForFunction(() => {
     const s = document.getElementById('job-state').textContent.trim();
     return s === 'running' || document.getElementById('job-bar').hasAttribute('aria-valuenow');
@@ -146,7 +156,10 @@ async function cancelButton(browser) {
     `cancelled ${took} ms after the click; JSON state ${json.state}, progress ${json.progress}`);
   assert.equal(json.state, 'cancelled', 'the job JSON says cancelled');
   assert.ok(json.finished_at, 'a cancelled job has finished_at');
-  await page.close();
+  assert.ok(csp.documents.some((u) => u.endsWith(`/jobs/${id}`)),
+    `the wait screen had the policy: ${JSON.stringify(csp.documents)}`);
+  assert.deepEqual(csp.violations, [], 'nothing inline refused by the Content-Security-Policy');
+  await context.close();
 }
 
 async function withoutJavaScript(browser) {

@@ -1,16 +1,17 @@
 // Browser test of a report page in Debian's headless Chromium (playwright-core):
 // the wait indicator shows while a submitted report runs, the results replace it,
-// the form still works without JavaScript, and markup in a param never runs.
+// the form still works without JavaScript, and markup in a param never runs; with
+// JavaScript, under a Content-Security-Policy that refuses anything inline.
 // Usage: node report_page.js BASE_URL   (run by tests/e2e/browser_test.cpp)
 'use strict';
 const assert = require('node:assert/strict');
-const { baseUrl, runChecks } = require('./browser');
+const { baseUrl, runChecks, strictPage } = require('./browser');
 
 const base = baseUrl();
 
 async function waitIndicator(browser) {
   // deadline_partial takes 1 s: long enough to look at the page while it runs.
-  const page = await browser.newPage();
+  const { context, page, csp } = await strictPage(browser);
   await page.goto(`${base}/reports/deadline_partial`);
   assert.equal(await page.locator('#wait').isHidden(), true, 'wait indicator hidden before submit');
   // Record the indicator 300 ms into the run; sessionStorage survives the navigation.
@@ -38,7 +39,35 @@ async function waitIndicator(browser) {
   const body = await page.locator('body').innerText();
   assert.match(body, /partial/i, 'the partial page is shown');
   assert.match(body, /timeout/i, 'the slow section is marked timeout');
-  await page.close();
+  assert.equal(csp.documents.length, 2, `both pages had the policy: ${JSON.stringify(csp.documents)}`);
+  assert.deepEqual(csp.violations, [], 'nothing inline refused by the Content-Security-Policy');
+  await context.close();
+}
+
+// ?trace=1 draws a bar per section; report.js sizes them from their data attributes.
+async function timelineBars(browser) {
+  const { context, page, csp } = await strictPage(browser);
+  await page.goto(`${base}/reports/deadline_partial?run=1&trace=1`);
+  const bars = await page.locator('.bar').evaluateAll((els) => els.map((e) => ({
+    begin: e.getAttribute('data-begin'), width: e.getAttribute('data-width'),
+    styleWidth: e.style.width, px: e.getBoundingClientRect().width,
+    // Percentages are of the cell's content box.
+    cell: (() => {
+      const td = e.parentElement;
+      const cs = getComputedStyle(td);
+      return td.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    })(),
+  })));
+  console.log(`timeline bars: ${JSON.stringify(bars)}`);
+  assert.ok(bars.length >= 2, 'a bar per started section');
+  for (const b of bars) {
+    assert.equal(parseFloat(b.styleWidth), Number(b.width), `the width comes from data-width: ${b.styleWidth}`);
+    const expected = b.cell * Number(b.width) / 100;
+    assert.ok(Math.abs(b.px - Math.max(expected, 2)) <= 2, `drawn ${b.px} px, expected ~${expected}`);
+  }
+  assert.ok(bars.some((b) => b.px > 10), 'some bar has a visible length');
+  assert.deepEqual(csp.violations, [], 'nothing inline refused by the Content-Security-Policy');
+  await context.close();
 }
 
 async function withoutJavaScript(browser) {
@@ -67,4 +96,4 @@ async function markupNeverRuns(browser) {
   await page.close();
 }
 
-runChecks([waitIndicator, withoutJavaScript, markupNeverRuns], 'browser checks passed');
+runChecks([waitIndicator, timelineBars, withoutJavaScript, markupNeverRuns], 'browser checks passed');
