@@ -35,8 +35,8 @@ int run_worker(const config::Config& config, int listen_fd,
     log::setup(
         {config.log_level, config.error_log, config.access_log, "worker " + std::to_string(index)});
 
-    // FCGX_Init installs handlers for SIGPIPE, SIGUSR1 and SIGTERM (FACTS.md): call
-    // it first, then take the signals over.
+    // FCGX_Init installs handlers for SIGPIPE, SIGUSR1 and SIGTERM (docs/ARCHITECTURE.md,
+    // "libfcgi"): call it first, then take the signals over.
     FCGX_Init();
     ::signal(SIGPIPE, SIG_IGN);
     sigset_t set;
@@ -53,13 +53,13 @@ int run_worker(const config::Config& config, int listen_fd,
     pool_options.size = config.pool_size;
     pool_options.share = config.report_share;
     // Backstop only: the page deadline cancels first; this ends a query whose
-    // cancel was lost (DESIGN §5).
+    // cancel was lost (docs/ARCHITECTURE.md, "libpq").
     pool_options.statement_timeout = longest_timeout(config, *catalog) + Millis(500);
     pg::Pool pool(loop, pool_options);
 
-    // Jobs (DESIGN §4): bookkeeping statements on a few connections to jobs_dsn, a
-    // LISTEN connection for job events, and the job sections on a pool of their
-    // own, so that hour-long jobs never take connections from pages.
+    // Jobs (docs/ARCHITECTURE.md, "Processes"): bookkeeping statements on a few connections to
+    // jobs_dsn, a LISTEN connection for job events, and the job sections on a pool of their own, so
+    // that hour-long jobs never take connections from pages.
     pg::PoolOptions meta_options;
     meta_options.dsn = config.jobs_dsn;
     meta_options.size = 4;

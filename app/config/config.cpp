@@ -1,4 +1,4 @@
-// The config file of DESIGN §1: flat TOML keys read with toml++, then
+// The config file (README, "Configuration"): flat TOML keys read with toml++, then
 // ASYNCPAGE_<KEY> environment overrides parsed from text as the key's type.
 // Every key has one setter that validates; any problem is a ConfigError naming
 // the key, because a server that starts on a guessed value is worse than none.

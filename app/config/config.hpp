@@ -1,5 +1,5 @@
 #pragma once
-// The TOML config of DESIGN §1, with ASYNCPAGE_<KEY> environment overrides.
+// The TOML config (README, "Configuration"), with ASYNCPAGE_<KEY> environment overrides.
 #include <chrono>
 #include <map>
 #include <stdexcept>

@@ -1,6 +1,6 @@
 #pragma once
 // What every part of the jobs feature shares: ids, states, the notification
-// channel, and the parsed form of a job JSON (DESIGN §3), which is built by SQL
+// channel, and the parsed form of a job JSON (README, "Background jobs"), which is built by SQL
 // (asyncpage.job_json) and travels as the NOTIFY payload.
 #include <cstdint>
 #include <optional>

@@ -138,7 +138,7 @@ void JobRoutes::create(std::unique_ptr<fcgi::Request> request,
         return;
     }
     // Only a browser form post (Accept prefers text/html) is redirected; curl's
-    // "*/*" and API clients get 202 with the job JSON (DESIGN §3).
+    // "*/*" and API clients get 202 with the job JSON (README, "Background jobs").
     if (format == http::Format::Html && !http::find_field(query, "format") &&
         http.accept.find("text/html") == std::string::npos &&
         http.accept.find("application/xhtml+xml") == std::string::npos) {

@@ -20,7 +20,7 @@ namespace asyncpage::page {
 
 enum class Output {
     Html,    // form + tables
-    Json,    // DESIGN §3's shape
+    Json,    // README's "HTTP interface" shape
     Csv,     // one section, streamed in single-row mode
     Health,  // /healthz: "ok" or 503
 };

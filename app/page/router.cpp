@@ -193,7 +193,7 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
     }
     const auto& report = it->second;
     if (report->job) {
-        // Job reports only run in the background (DESIGN §4): the page is the form,
+        // Job reports only run in the background (README, "Background jobs"): the page is the form,
         // which posts to /reports/NAME/jobs.
         if (format == http::Format::Html) {
             request->respond(200, "text/html; charset=utf-8",

@@ -1,5 +1,5 @@
 #pragma once
-// Routes a worker's requests (DESIGN §3): answers the cheap ones at once (index,
+// Routes a worker's requests (README, "HTTP interface"): answers the cheap ones at once (index,
 // metrics, errors) and starts a PendingPage for report pages and /healthz. Owns
 // the pending pages; a finished page is handed to loop.close_later.
 #include <map>

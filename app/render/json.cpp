@@ -1,4 +1,4 @@
-// JSON writer for report pages (DESIGN §3) and error bodies. Written by hand into
+// JSON writer for report pages (README, "HTTP interface") and error bodies. Written by hand into
 // one buffer instead of through a nlohmann::json tree: no allocation per cell, and
 // numbers and json/jsonb values keep PostgreSQL's exact text instead of a round
 // trip through double. nlohmann only validates json/jsonb values (accept, no DOM).

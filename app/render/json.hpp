@@ -1,5 +1,5 @@
 #pragma once
-// JSON writers in exactly DESIGN §3's shape.
+// JSON writers in exactly the shape README's "HTTP interface" gives.
 #include <string>
 #include <string_view>
 

@@ -1,5 +1,5 @@
 // Formatting of report parse errors. The "FILE:LINE: message" shape is what
-// `asyncpage check` prints (DESIGN §3) and what editors jump to.
+// `asyncpage check` prints (README, "Commands") and what editors jump to.
 #include "reports/report.hpp"
 
 namespace asyncpage::reports {

@@ -1,5 +1,5 @@
 #pragma once
-// The parsed form of one report file (DESIGN §2). Pure data: no I/O here.
+// The parsed form of one report file (README, "Report format"). Pure data: no I/O here.
 #include <chrono>
 #include <map>
 #include <optional>

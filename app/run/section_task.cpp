@@ -165,7 +165,7 @@ void SectionTask::on_query_end(pg::PgConnection& conn) {
         return;
     }
     // A failing section does not stop the later ones: each ran in its own
-    // implicit transaction (DESIGN §3).
+    // implicit transaction (README, "HTTP interface").
     run_next();
 }
 
