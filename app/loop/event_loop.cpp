@@ -89,7 +89,9 @@ void EventLoop::run_timers() {
 }
 
 int EventLoop::poll_timeout_ms(int max_wait_ms) const {
-    if (!deferred_.empty()) return 0;
+    // stop() from a timer of this pass: look at the fds once and end the pass, even
+    // when no timer is left to bound the wait (poll would otherwise sleep forever).
+    if (!deferred_.empty() || stopping_) return 0;
     int wait = max_wait_ms;
     // A cancelled timer at the top only causes one early, empty pass.
     if (!timers_.empty()) {

@@ -145,6 +145,18 @@ BOOST_AUTO_TEST_CASE(set_events_switches_interest) {
     BOOST_TEST(calls == 1);
 }
 
+// stop() from the last timer, due before the pass polls: run() returns at once
+// instead of polling with no timer left to bound the wait. SIGALRM's default
+// action ends the test binary should it hang.
+BOOST_AUTO_TEST_CASE(stop_from_the_last_timer_returns) {
+    EventLoop loop;
+    loop.add_timer(loop.now() - Millis(1), [&] { loop.stop(); });
+    ::alarm(5);
+    loop.run();
+    ::alarm(0);
+    BOOST_TEST(loop.closing() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(many_cancelled_timers_do_not_fire) {
     EventLoop loop;
     int fired = 0;
