@@ -47,14 +47,24 @@ void JobRoutes::Watch::refresh() {
         held_, job_id(),
         [this](const jobs::StoredJob& job) {
             if (ended_) return;
+            owner_checked_ = true;
             auto ev = jobs::parse_job_event(job.json);
             if (ev) apply(*ev, job.json);
+            if (held_event_ && !ended_) {
+                auto [held_ev, held_json] = std::move(*held_event_);
+                held_event_.reset();
+                apply(held_ev, held_json);
+            }
         },
         [this] { end(); });  // answered with an error (404, 503): stop watching
 }
 
 bool JobRoutes::Watch::on_job_change(const jobs::JobEvent& ev, const std::string& json) {
     if (ended_) return false;
+    if (!owner_checked_) {
+        if (!held_event_ || ev.version > held_event_->first.version) held_event_.emplace(ev, json);
+        return true;
+    }
     apply(ev, json);
     return !ended_;
 }

@@ -3,7 +3,9 @@
 // it lives) and a Watch, the long poll or event stream on one job that the hub
 // wakes on every change of it.
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "page/job_routes.hpp"
 
@@ -55,6 +57,11 @@ class JobRoutes::Watch final : public jobs::Watcher {
     std::string last_state_;
     std::int64_t last_version_ = 0;
     bool ended_ = false;
+    // Until the first read (which checks the job's owner) has answered, the hub's
+    // notifications are held, not delivered: another user's watch must not
+    // answer from them. Only the newest is kept; it is applied after that read.
+    bool owner_checked_ = false;
+    std::optional<std::pair<jobs::JobEvent, std::string>> held_event_;
 };
 
 }  // namespace asyncpage::page
