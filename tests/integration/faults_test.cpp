@@ -61,6 +61,15 @@ void copy_reports(const fs::path& to) {
         fs::copy_file(e.path(), to / e.path().filename());
 }
 
+// A server over a copy of tests/reports in `dir`, which the test may change and reload.
+ServerOptions over_a_copy_of_the_reports(const TempDir& dir, int workers) {
+    copy_reports(dir.path());
+    ServerOptions o;
+    o.workers = workers;
+    o.reports_dir = dir.path();
+    return o;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(faults)
@@ -127,11 +136,7 @@ BOOST_AUTO_TEST_CASE(postgres_stopped_pages_503_by_deadline_then_recover) {
 
 BOOST_AUTO_TEST_CASE(reload_picks_up_reports_without_failing_a_pending_page) {
     TempDir dir("asyncpage-reload");
-    copy_reports(dir.path());
-    ServerOptions o;
-    o.workers = 2;
-    o.reports_dir = dir.path();
-    Stack s(o);
+    Stack s(over_a_copy_of_the_reports(dir, 2));
     auto before = s.server().wait_workers(2);
     BOOST_TEST_REQUIRE(s.get("/reports/added_later?format=json").status == 404);
 
@@ -162,11 +167,7 @@ BOOST_AUTO_TEST_CASE(reload_picks_up_reports_without_failing_a_pending_page) {
 
 BOOST_AUTO_TEST_CASE(broken_or_deleted_report_or_bad_config_keeps_the_old_set) {
     TempDir dir("asyncpage-reload");
-    copy_reports(dir.path());
-    ServerOptions o;
-    o.workers = 1;
-    o.reports_dir = dir.path();
-    Stack s(o);
+    Stack s(over_a_copy_of_the_reports(dir, 1));
     auto workers = s.server().wait_workers(1);
     auto refusals = [&] { return count_of(s.server().log_tail(2000), "reload refused"); };
 

@@ -24,6 +24,19 @@ void expect_healthy(Stack& s, const std::vector<pid_t>& workers, const std::stri
     BOOST_TEST(r.status == 200, "page after " << after << ": " << r.summary());
 }
 
+// Connects a raw peer to the worker's socket, sends `bytes` and stalls; returns once
+// the worker has accepted it (its fd count grew), so that a request made next
+// competes with the stalled peer. The caller closes the returned fd.
+int stalled_peer(Stack& s, pid_t worker, const std::string& bytes) {
+    int fds = Server::open_fds(worker);
+    int fd = unix_connect(s.server().socket_path().string());
+    BOOST_TEST_REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+                       static_cast<ssize_t>(bytes.size()));
+    BOOST_TEST_REQUIRE(wait_until([&] { return Server::open_fds(worker) > fds; }, 2s, 5ms),
+                       "the worker did not accept the stalling peer");
+    return fd;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(malformed)
@@ -211,19 +224,11 @@ BOOST_AUTO_TEST_CASE(stalled_fastcgi_peer_does_not_block_the_worker) {
     // through nginx must still be answered at once.
     Stack& s = integration_stack();
     std::vector<pid_t> workers = s.server().wait_workers(1);
-    const std::string sock = s.server().socket_path().string();
-    int fds = Server::open_fds(workers[0]);
-    int silent = unix_connect(sock);
-    int half = unix_connect(sock);
+    int silent = stalled_peer(s, workers[0], "");
     // BEGIN_REQUEST, then a PARAMS record cut after 4 of its 9 content bytes.
-    std::string bytes =
-        fcgi_begin_request(1) + fcgi_record(FcgiParams, 1, "\x0b\x02SERVER_").substr(0, 12);
-    BOOST_TEST_REQUIRE(::send(half, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-                       static_cast<ssize_t>(bytes.size()));
-    // The worker has accepted both peers (and so is reading the half record) before
-    // the page is asked for.
-    BOOST_TEST_REQUIRE(wait_until([&] { return Server::open_fds(workers[0]) >= fds + 2; }, 2s, 5ms),
-                       "the worker did not accept the stalling peers");
+    int half = stalled_peer(
+        s, workers[0],
+        fcgi_begin_request(1) + fcgi_record(FcgiParams, 1, "\x0b\x02SERVER_").substr(0, 12));
     Response r = s.get("/reports/trivial?format=json", {}, 5000);
     BOOST_TEST_MESSAGE("page while two raw peers stall: " << r.summary());
     BOOST_TEST(r.status == 200);
@@ -243,12 +248,7 @@ BOOST_AUTO_TEST_CASE(peer_announcing_a_body_and_stalling_does_not_block_the_work
     std::string bytes = fcgi_begin_request(1) +
                         fcgi_record(FcgiParams, 1, fcgi_encode_params(params)) +
                         fcgi_record(FcgiParams, 1, "") + fcgi_record(FcgiStdin, 1, "a=1&");
-    int fds = Server::open_fds(workers[0]);
-    int stalled = unix_connect(s.server().socket_path().string());
-    BOOST_TEST_REQUIRE(::send(stalled, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-                       static_cast<ssize_t>(bytes.size()));
-    BOOST_TEST_REQUIRE(wait_until([&] { return Server::open_fds(workers[0]) >= fds + 1; }, 2s, 5ms),
-                       "the worker did not accept the stalling peer");
+    int stalled = stalled_peer(s, workers[0], bytes);
     Response r = s.get("/reports/trivial?format=json", {}, 5000);
     BOOST_TEST_MESSAGE("page while a peer stalls mid-body: " << r.summary());
     BOOST_TEST(r.status == 200);
