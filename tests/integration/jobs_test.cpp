@@ -347,9 +347,11 @@ BOOST_AUTO_TEST_CASE(unknown_and_malformed_ids_are_404) {
 
 BOOST_AUTO_TEST_CASE(another_users_job_is_404) {
     Stack& s = integration_stack();
-    // Running (60 steps of 100 ms) while bob tries it: an owner-blind cancel would
-    // stop it, and an owner-blind wait or stream would answer 200.
-    std::string out = raw_as_user(s, "POST", "/reports/job_cancel/jobs", "alice", "steps=60");
+    // Running (1000 steps of 20 ms, each a change that wakes the job's waiters) while
+    // bob tries it: an owner-blind cancel would stop it, and an owner-blind wait or
+    // stream would answer 200, at once or on the next change.
+    std::string out =
+        raw_as_user(s, "POST", "/reports/job_steps/jobs", "alice", "steps=1000&step_ms=20");
     BOOST_TEST_REQUIRE(contains(out, "Status: 202"), out);
     json created = json::parse(out.substr(out.find("\r\n\r\n") + 4));
     std::string id = created["id"];
