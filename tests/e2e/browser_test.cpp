@@ -1,11 +1,7 @@
 // Pages in a real browser: runs the scripts in tests/browser (Debian's headless
 // Chromium driven by playwright-core) against the e2e stack, through nginx. Each
 // script asserts; a case fails when its script exits non-zero.
-#include <sys/wait.h>
-
-#include <array>
 #include <boost/test/unit_test.hpp>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -24,16 +20,13 @@ void run_browser_script(const std::string& script) {
     BOOST_TEST_REQUIRE(std::filesystem::exists("/usr/bin/chromium"),
                        "Debian's chromium is not installed: run scripts/setup --test");
     Stack& s = e2e_stack();
-    std::string cmd = "node '" + (dir / script).string() + "' '" + s.url("") + "' 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    BOOST_TEST_REQUIRE(p != nullptr);
-    std::string out;
-    std::array<char, 4096> buf{};
-    while (std::fgets(buf.data(), buf.size(), p))
-        out += buf.data();
-    int status = ::pclose(p);
-    BOOST_TEST_MESSAGE(script << " output:\n" << out);
-    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0), script << " failed:\n" << out);
+    // The environment stays: node and Chromium need nothing of ASYNCPAGE_*, but a
+    // developer's NODE_* or proxy settings must reach them.
+    CommandResult r =
+        run_command("node " + shell_quote((dir / script).string()) + " " + shell_quote(s.url("")),
+                    /*strip_asyncpage_env=*/false);
+    BOOST_TEST_MESSAGE(script << " output:\n" << r.output);
+    BOOST_TEST(r.status == 0, script << " failed:\n" << r.output);
 }
 
 }  // namespace

@@ -107,6 +107,7 @@ BOOST_AUTO_TEST_CASE(trace_shows_the_task_timeline) {
     Response r = s.get("/reports/parallel3?format=json&trace=1");
     BOOST_TEST_REQUIRE(r.status == 200, r.summary());
     json j = parse_json(r);
+    BOOST_TEST_REQUIRE(section_names(j) == (std::vector<std::string>{"a", "b", "c"}), r.body);
     for (const auto& sec : j["sections"]) {
         BOOST_TEST_REQUIRE(sec.contains("trace"), "no trace in " << sec.dump());
         const json& t = sec["trace"];

@@ -12,8 +12,9 @@
 # Usage: ASYNCPAGE_TEST_DSN="host=/tmp/pg port=5432 dbname=postgres user=postgres" \
 #            tests/install/run.sh BINARY
 # The DSN's server gets a fresh database asyncpage_install_test (dropped at the
-# end). KEEP_TMP=1 keeps the temp dir. Prints "N passed, M failed"; exits 1 on
-# any failure.
+# end). KEEP_TMP=1 keeps the temp dir. Prints "N passed, M failed, K skipped"
+# (and what was skipped); exits 1 on any failure.
+# ASYNCPAGE_INSTALL_NO_SKIP=1 turns a skipped check into a failure.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
@@ -21,6 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
 TEST_DB=asyncpage_install_test
 PASSED=0
 FAILED=0
+SKIPPED=()
 TMP=""
 ROOT=""
 SERVE_PID=""
@@ -34,6 +36,16 @@ pass() {
 fail() {
     FAILED=$((FAILED + 1))
     printf 'FAIL %s\n' "$*"
+}
+# A check that could not run here: counted and named in the summary, so that a
+# run that verified less says so. ASYNCPAGE_INSTALL_NO_SKIP=1 (CI) makes it a failure.
+skip() {
+    if [[ "${ASYNCPAGE_INSTALL_NO_SKIP:-0}" == 1 ]]; then
+        fail "$* (skipped, but ASYNCPAGE_INSTALL_NO_SKIP=1)"
+        return
+    fi
+    SKIPPED+=("$*")
+    printf 'SKIP %s\n' "$*"
 }
 # check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
 check() {
@@ -116,7 +128,8 @@ test_install() {
     check "nginx site enabled (link to sites-available)" links_to "$link" /etc/nginx/sites-available/asyncpage
     check "logrotate file installed 0644" file_mode_is "$rotate" 644
     check "logrotate file is packaging/asyncpage.logrotate" cmp -s "$rotate" "$REPO_ROOT/packaging/asyncpage.logrotate"
-    check "install says migrate is absent or skipped" grep -q 'migrate' "$out"
+    check "install says it does not run migrate under --destdir" \
+        contains "$out" '--destdir: not running asyncpage migrate'
 
     local before after
     before="$(snapshot)"
@@ -132,7 +145,7 @@ test_install() {
         cmp -s "$ROOT/etc/asyncpage/asyncpage.toml.dist" "$REPO_ROOT/packaging/asyncpage.toml"
     check "install says it kept the config" grep -q "kept $conf" "$TMP/install3.out"
     before="$(snapshot)"
-    install_into >"$TMP/install4.out" 2>&1 || true
+    check "install after that exits 0" quiet "$TMP/install4.out" install_into
     after="$(snapshot)"
     check "install after that changes nothing" [ "$before" == "$after" ]
     # Back to the default for the live test below (workers = 3 is harmless, but
@@ -140,7 +153,8 @@ test_install() {
     cp "$REPO_ROOT/packaging/asyncpage.toml" "$conf"
 
     local other="$TMP/other"
-    "$REPO_ROOT/scripts/install" --destdir "$other" --binary "$BINARY" --prefix /opt/asyncpage >"$TMP/install5.out" 2>&1 || true
+    check "install --prefix /opt/asyncpage exits 0" quiet "$TMP/install5.out" \
+        "$REPO_ROOT/scripts/install" --destdir "$other" --binary "$BINARY" --prefix /opt/asyncpage
     check "--prefix /opt/asyncpage: binary there" test -x "$other/opt/asyncpage/bin/asyncpage"
     check "--prefix /opt/asyncpage: ExecStart there" \
         contains "$other/etc/systemd/system/asyncpage.service" "ExecStart=/opt/asyncpage/bin/asyncpage serve"
@@ -149,7 +163,7 @@ test_install() {
 
 test_unit_verify() {
     if ! command -v systemd-analyze >/dev/null 2>&1; then
-        printf 'skip systemd-analyze verify (systemd-analyze not installed)\n'
+        skip "systemd-analyze verify (systemd-analyze not installed)"
         return 0
     fi
     # verify needs ExecStart to exist: point it at the installed binary.
@@ -360,7 +374,9 @@ main() {
     test_unit_verify
     test_live
     test_uninstall
-    printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+    printf '%d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "${#SKIPPED[@]}"
+    local what
+    for what in "${SKIPPED[@]}"; do printf '  skipped: %s\n' "$what"; done
     ((FAILED == 0))
 }
 

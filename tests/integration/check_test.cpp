@@ -1,9 +1,6 @@
 // `asyncpage check` accepts every report file the suites use: a typo in
 // tests/reports shows up here with FILE:LINE instead of as a puzzling 404.
-#include <sys/wait.h>
-
 #include <boost/test/unit_test.hpp>
-#include <cstdio>
 
 #include "support/env.hpp"
 #include "support/pg.hpp"
@@ -21,18 +18,10 @@ BOOST_AUTO_TEST_CASE(test_reports_pass_check) {
                                            "\ndsn = " + toml_string(test_dsn()) +
                                            "\nreports_dir = " + toml_string(reports_dir()) +
                                            "\nworkers = 1\n");
-    std::string cmd = "env $(env | grep -o '^ASYNCPAGE_[A-Z_]*' | sed 's/^/-u /') '" +
-                      server_binary() + "' check --config '" + (dir / "asyncpage.toml").string() +
-                      "' 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    BOOST_TEST_REQUIRE(p != nullptr);
-    std::string out;
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof buf, p))
-        out.append(buf, n);
-    int status = pclose(p);
-    BOOST_TEST_MESSAGE("asyncpage check: " << out);
-    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0), "check failed:\n" << out);
+    CommandResult r = run_command(shell_quote(server_binary()) + " check --config " +
+                                  shell_quote((dir / "asyncpage.toml").string()));
+    BOOST_TEST_MESSAGE("asyncpage check: " << r.output);
+    BOOST_TEST(r.status == 0, "check failed:\n" << r.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

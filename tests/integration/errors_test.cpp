@@ -44,9 +44,7 @@ BOOST_AUTO_TEST_CASE(every_section_failing_is_500) {
 BOOST_AUTO_TEST_CASE(bad_params_are_400_and_run_nothing) {
     Stack& s = integration_stack();
     Pg pg;
-    const std::string token =
-        "tok" + std::to_string(getpid()) + "x" +
-        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    const std::string token = unique_name("tok");
     auto logged = [&] {
         return pg.scalar_int("SELECT count(*) FROM asyncpage_test_param_log WHERE label = $1",
                              token);

@@ -3,13 +3,11 @@
 // or deleted report file, or a bad config, refused while the old set serves),
 // SIGQUIT, and a second server on a socket a live one holds.
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "support/pg.hpp"
 #include "support/stacks.hpp"
@@ -63,11 +61,13 @@ void copy_reports(const fs::path& to) {
         fs::copy_file(e.path(), to / e.path().filename());
 }
 
-int count_occurrences(const std::string& text, const std::string& needle) {
-    int n = 0;
-    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-        ++n;
-    return n;
+// A server over a copy of tests/reports in `dir`, which the test may change and reload.
+ServerOptions over_a_copy_of_the_reports(const TempDir& dir, int workers) {
+    copy_reports(dir.path());
+    ServerOptions o;
+    o.workers = workers;
+    o.reports_dir = dir.path();
+    return o;
 }
 
 }  // namespace
@@ -86,21 +86,28 @@ BOOST_AUTO_TEST_CASE(postgres_stopped_pages_503_by_deadline_then_recover) {
 
     // Pages pending in PostgreSQL when it goes away: hold1 sleeps 1 s, budget 4 s.
     std::vector<Request> held(5, s.request("/reports/hold1?format=json", 10000));
+    auto sent_at = Clock::now();  // the responses' `seconds` count from about here
     auto pending = run_concurrent_async(held);
     {
         Pg pg;
-        BOOST_TEST_REQUIRE(
-            wait_until([&] { return pg.count_active("%fairness_hold%") >= 5; }, 3s, 10ms));
+        BOOST_TEST_REQUIRE(wait_until(
+            [&] { return pg.count_active(s.server().application_name(), "%fairness_hold%") >= 5; },
+            3s, 10ms));
     }
-    auto stopped_at = Clock::now();
     outage.stop();
+    // pg_ctl has returned: the backends are gone. README promises 503 "within about
+    // 0.1 s"; 0.5 s leaves room for a loaded machine and is still far below the 4 s
+    // deadline that a page waiting for its budget would take.
+    double stopped = seconds_since(sent_at);
     for (auto& r : pending.get()) {
         BOOST_TEST(r.status == 503,
                    "pending page while PostgreSQL stopped: " << r.summary() << " " << r.body);
-        BOOST_TEST(r.seconds < 4.5, "answered after its 4 s deadline: " << r.summary());
+        BOOST_TEST(r.has_header("retry-after"), r.summary());
+        BOOST_TEST_MESSAGE("pending page answered " << r.seconds - stopped
+                                                    << " s after pg_ctl stop returned");
+        BOOST_TEST(r.seconds - stopped < 0.5,
+                   "answered " << r.seconds - stopped << " s after PostgreSQL stopped");
     }
-    BOOST_TEST_MESSAGE("pending pages answered within " << seconds_since(stopped_at)
-                                                        << " s of the stop");
 
     // New pages while it is down: 503 no later than the deadline (trivial: default 5 s).
     Response r = s.get("/reports/hold1?format=json");
@@ -116,27 +123,28 @@ BOOST_AUTO_TEST_CASE(postgres_stopped_pages_503_by_deadline_then_recover) {
     auto up_at = Clock::now();
     bool back =
         wait_until([&] { return s.get("/reports/trivial?format=json").status == 200; }, 10s, 100ms);
+    double recovered = seconds_since(up_at);
     BOOST_TEST(back, "pages still fail 10 s after PostgreSQL came back");
-    BOOST_TEST_MESSAGE("pages succeed again " << seconds_since(up_at)
-                                              << " s after PostgreSQL is back");
+    BOOST_TEST_MESSAGE("pages succeed again " << recovered << " s after PostgreSQL is back");
+    // README: "within a fraction of a second to a few seconds (reconnects back off up
+    // to 5 s)": one full back-off plus a second.
+    BOOST_TEST(recovered < 6.0,
+               "pages failed for " << recovered << " s after PostgreSQL came back");
     BOOST_TEST(s.get("/healthz").status == 200);
     BOOST_TEST(s.server().worker_pids() == workers, "a worker crashed or was replaced");
 }
 
 BOOST_AUTO_TEST_CASE(reload_picks_up_reports_without_failing_a_pending_page) {
     TempDir dir("asyncpage-reload");
-    copy_reports(dir.path());
-    ServerOptions o;
-    o.workers = 2;
-    o.reports_dir = dir.path();
-    Stack s(o);
+    Stack s(over_a_copy_of_the_reports(dir, 2));
     auto before = s.server().wait_workers(2);
     BOOST_TEST_REQUIRE(s.get("/reports/added_later?format=json").status == 404);
 
     auto page = request_async(s.request("/reports/hold1?format=json", 10000));
     Pg pg;
-    BOOST_TEST_REQUIRE(
-        wait_until([&] { return pg.count_active("%fairness_hold%") >= 1; }, 3s, 10ms));
+    BOOST_TEST_REQUIRE(wait_until(
+        [&] { return pg.count_active(s.server().application_name(), "%fairness_hold%") >= 1; }, 3s,
+        10ms));
     write_file(dir / "added_later.sql",
                "-- title: Added later\n-- section: s\nSELECT 42 AS answer;\n");
     s.server().signal(SIGHUP);
@@ -159,13 +167,9 @@ BOOST_AUTO_TEST_CASE(reload_picks_up_reports_without_failing_a_pending_page) {
 
 BOOST_AUTO_TEST_CASE(broken_or_deleted_report_or_bad_config_keeps_the_old_set) {
     TempDir dir("asyncpage-reload");
-    copy_reports(dir.path());
-    ServerOptions o;
-    o.workers = 1;
-    o.reports_dir = dir.path();
-    Stack s(o);
+    Stack s(over_a_copy_of_the_reports(dir, 1));
     auto workers = s.server().wait_workers(1);
-    auto refusals = [&] { return count_occurrences(s.server().log_tail(2000), "reload refused"); };
+    auto refusals = [&] { return count_of(s.server().log_tail(2000), "reload refused"); };
 
     write_file(dir / "trivial.sql", "this is not a report\n");
     s.server().signal(SIGHUP);
@@ -175,16 +179,14 @@ BOOST_AUTO_TEST_CASE(broken_or_deleted_report_or_bad_config_keeps_the_old_set) {
                "the old trivial report is gone");
 
     fs::remove(dir / "trivial.sql");
-    int seen = refusals();
+    size_t seen = refusals();
     s.server().signal(SIGHUP);
     BOOST_TEST(wait_until([&] { return refusals() > seen; }, 3s, 20ms),
                "deleted file: no refusal logged");
     BOOST_TEST(s.get("/reports/trivial?format=json").status == 200);
 
     fs::path config = s.server().dir() / "asyncpage.toml";
-    std::ifstream in(config);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    write_file(config, text + "\nno_such_key = 1\n");
+    write_file(config, read_file(config) + "\nno_such_key = 1\n");
     seen = refusals();
     s.server().signal(SIGHUP);
     BOOST_TEST(wait_until([&] { return refusals() > seen; }, 3s, 20ms),
@@ -203,10 +205,8 @@ BOOST_AUTO_TEST_CASE(sigusr1_reopens_log_files_after_rotation) {
     o.config["error_log"] = toml_string((logs / "error.log").string());
     Stack s(o);
     BOOST_TEST_REQUIRE(s.get("/reports/trivial?format=json").status == 200);
-    auto read = [](const fs::path& p) {
-        std::ifstream in(p);
-        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    };
+    // "" while the file does not exist (between the rename and the reopen).
+    auto read = [](const fs::path& p) { return fs::exists(p) ? read_file(p) : std::string(); };
     // The worker logs a page right after answering it: the line may trail the answer.
     BOOST_TEST_REQUIRE(wait_until(
         [&] { return contains(read(logs / "access.log"), "report=trivial"); }, 3s, 20ms));
@@ -240,7 +240,8 @@ BOOST_AUTO_TEST_CASE(access_log_off_logs_no_pages) {
     Stack s(off);
     for (int i = 0; i < 3; ++i)
         BOOST_TEST_REQUIRE(s.get("/reports/trivial?format=json").status == 200);
-    std::this_thread::sleep_for(200ms);
+    // Once the server has exited, whatever it would log about those pages is written.
+    BOOST_TEST_REQUIRE(s.server().stop().value_or(-1) == 0);
     std::string log = s.server().log_tail(200);
     BOOST_TEST(!contains(log, " access ["), log);
     BOOST_TEST(contains(log, "serving"), "the error log itself still works: " << log);
@@ -254,14 +255,17 @@ BOOST_AUTO_TEST_CASE(sigquit_stops_at_once) {
     Stack s(o);
     auto page = request_async(s.request("/reports/hold1?format=json", 10000));
     Pg pg;
-    BOOST_TEST_REQUIRE(
-        wait_until([&] { return pg.count_active("%fairness_hold%") >= 1; }, 3s, 10ms));
+    BOOST_TEST_REQUIRE(wait_until(
+        [&] { return pg.count_active(s.server().application_name(), "%fairness_hold%") >= 1; }, 3s,
+        10ms));
     auto sent = Clock::now();
     s.server().signal(SIGQUIT);
     auto status = s.server().wait_exit(3s);
     BOOST_TEST_REQUIRE(status.has_value(), "still running 3 s after SIGQUIT");
     BOOST_TEST(seconds_since(sent) < 1.0, "SIGQUIT took " << seconds_since(sent) << " s");
-    page.get();
+    // The page was not finished (its 1 s query was running): nginx lost the upstream.
+    Response r = page.get();
+    BOOST_TEST(r.status == 502, "the page pending at SIGQUIT: " << r.summary() << " " << r.body);
 }
 
 BOOST_AUTO_TEST_CASE(socket_held_by_a_live_server_is_refused) {
@@ -273,20 +277,15 @@ BOOST_AUTO_TEST_CASE(socket_held_by_a_live_server_is_refused) {
     write_file(config, "listen = " + toml_string(s.server().socket_path().string()) +
                            "\ndsn = " + toml_string(test_dsn()) + "\nworkers = 1\nreports_dir = " +
                            toml_string(reports_dir().string()) + "\n");
-    std::string cmd =
-        std::string(
-            "env -u ASYNCPAGE_TEST_DSN -u ASYNCPAGE_TEST_PGDATA -u ASYNCPAGE_TEST_PGUSER '") +
-        ASYNCPAGE_BINARY + "' serve --config '" + config.string() + "' > '" +
-        (dir / "out.log").string() + "' 2>&1";
     auto started = Clock::now();
-    int rc = std::system(("timeout 10 " + cmd).c_str());
-    std::ifstream in(dir / "out.log");
-    std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    BOOST_TEST_MESSAGE("second server: exit " << WEXITSTATUS(rc) << " after "
+    CommandResult second = run_command("timeout 10 " + shell_quote(ASYNCPAGE_BINARY) +
+                                       " serve --config " + shell_quote(config.string()));
+    const std::string& out = second.output;
+    BOOST_TEST_MESSAGE("second server: exit " << second.status << " after "
                                               << seconds_since(started) << " s: " << out);
-    BOOST_TEST(WIFEXITED(rc));
-    BOOST_TEST(WEXITSTATUS(rc) != 0);
-    BOOST_TEST(WEXITSTATUS(rc) != 124, "the second server kept running");
+    BOOST_TEST(second.status != 0);
+    BOOST_TEST(second.status < 128, "the second server was killed");
+    BOOST_TEST(second.status != 124, "the second server kept running");
     BOOST_TEST(contains(out, "another server is listening"), out);
     BOOST_TEST(s.get("/reports/trivial?format=json").status == 200,
                "the first server was disturbed");

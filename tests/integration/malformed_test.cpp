@@ -24,6 +24,19 @@ void expect_healthy(Stack& s, const std::vector<pid_t>& workers, const std::stri
     BOOST_TEST(r.status == 200, "page after " << after << ": " << r.summary());
 }
 
+// Connects a raw peer to the worker's socket, sends `bytes` and stalls; returns once
+// the worker has accepted it (its fd count grew), so that a request made next
+// competes with the stalled peer. The caller closes the returned fd.
+int stalled_peer(Stack& s, pid_t worker, const std::string& bytes) {
+    int fds = Server::open_fds(worker);
+    int fd = unix_connect(s.server().socket_path().string());
+    BOOST_TEST_REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+                       static_cast<ssize_t>(bytes.size()));
+    BOOST_TEST_REQUIRE(wait_until([&] { return Server::open_fds(worker) > fds; }, 2s, 5ms),
+                       "the worker did not accept the stalling peer");
+    return fd;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(malformed)
@@ -81,6 +94,26 @@ BOOST_AUTO_TEST_CASE(odd_http_requests_do_not_crash) {
     }
     BOOST_TEST(answered == static_cast<int>(paths.size()));
 
+    // Paths that must be refused, not just survived: no file outside reports_dir, no
+    // hidden or .sql file served, no report source in the answer.
+    struct Refused {
+        std::string path;
+        long status;
+    };
+    for (const Refused& x : std::vector<Refused>{{"/reports/..%2F..%2Fetc%2Fpasswd", 400},
+                                                 {"/reports/..%2Ftrivial", 404},
+                                                 {"/reports/.hidden", 404},
+                                                 {"/reports/trivial.sql", 404},
+                                                 {"/reports/trivial?format=xml", 400}}) {
+        Response r = s.get(x.path, {}, 10000);
+        BOOST_TEST(r.status == x.status, x.path << ": " << r.summary() << " " << r.body);
+        BOOST_TEST(!contains(r.body, "root:"), x.path << " leaks /etc/passwd: " << r.body);
+        BOOST_TEST(!contains(r.body, "SELECT 1 AS one"), x.path << " leaks report source");
+        BOOST_TEST(!contains(r.body, "-- section:"), x.path << " leaks report source");
+    }
+    BOOST_TEST(contains(s.get("/reports/trivial?format=xml").body, "format"),
+               "the 400 names the parameter");
+
     // Odd methods and headers.
     std::vector<Request> reqs;
     auto add = [&](std::string method, std::string path, std::vector<std::string> headers,
@@ -105,6 +138,13 @@ BOOST_AUTO_TEST_CASE(odd_http_requests_do_not_crash) {
     add("POST", "/reports/trivial", {"Content-Type: text/plain"}, std::string(100 * 1024, 'b'));
     add("GET", "/reports/trivial?format=json", {"Content-Type: application/json"}, "{");
     std::vector<Response> rs = run_concurrent(reqs);
+    // HEAD is a GET without the body; OPTIONS is not served on a report page.
+    BOOST_TEST(rs[0].status == 200, "HEAD: " << rs[0].summary());
+    BOOST_TEST(rs[0].body.empty(), "HEAD answered with a body");
+    BOOST_TEST(contains(rs[0].header("content-type"), "application/json"));
+    BOOST_TEST(rs[1].status == 405, "OPTIONS: " << rs[1].summary());
+    BOOST_TEST(rs[1].header("allow") == "GET, HEAD", "OPTIONS: Allow " << rs[1].header("allow"));
+    BOOST_TEST(!contains(rs[1].body, "SELECT 1 AS one"), "OPTIONS leaks report source");
     for (size_t i = 0; i < rs.size(); ++i) {
         const Response& r = rs[i];
         std::string what =
@@ -184,15 +224,11 @@ BOOST_AUTO_TEST_CASE(stalled_fastcgi_peer_does_not_block_the_worker) {
     // through nginx must still be answered at once.
     Stack& s = integration_stack();
     std::vector<pid_t> workers = s.server().wait_workers(1);
-    const std::string sock = s.server().socket_path().string();
-    int silent = unix_connect(sock);
-    int half = unix_connect(sock);
+    int silent = stalled_peer(s, workers[0], "");
     // BEGIN_REQUEST, then a PARAMS record cut after 4 of its 9 content bytes.
-    std::string bytes =
-        fcgi_begin_request(1) + fcgi_record(FcgiParams, 1, "\x0b\x02SERVER_").substr(0, 12);
-    BOOST_TEST_REQUIRE(::send(half, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-                       static_cast<ssize_t>(bytes.size()));
-    std::this_thread::sleep_for(100ms);
+    int half = stalled_peer(
+        s, workers[0],
+        fcgi_begin_request(1) + fcgi_record(FcgiParams, 1, "\x0b\x02SERVER_").substr(0, 12));
     Response r = s.get("/reports/trivial?format=json", {}, 5000);
     BOOST_TEST_MESSAGE("page while two raw peers stall: " << r.summary());
     BOOST_TEST(r.status == 200);
@@ -207,26 +243,12 @@ BOOST_AUTO_TEST_CASE(peer_announcing_a_body_and_stalling_does_not_block_the_work
     // through libfcgi would block the worker on this peer.
     Stack& s = integration_stack();
     std::vector<pid_t> workers = s.server().wait_workers(1);
-    FcgiParamList params = fcgi_get_params("/reports/trivial?format=json");
-    // nginx's list already names CONTENT_LENGTH (empty for a GET): set it in place,
-    // since a second entry would be ignored (the first one wins).
-    bool announced = false;
-    for (auto& [k, v] : params) {
-        if (k == "REQUEST_METHOD") v = "POST";
-        if (k == "CONTENT_TYPE") v = "application/x-www-form-urlencoded";
-        if (k == "CONTENT_LENGTH") {
-            v = "500";  // under the stack's max_body (1KB), so it is not a 413
-            announced = true;
-        }
-    }
-    if (!announced) params.emplace_back("CONTENT_LENGTH", "500");
+    // 500: under the stack's max_body (1KB), so it is not a 413.
+    FcgiParamList params = fcgi_request_params("POST", "/reports/trivial?format=json", 500);
     std::string bytes = fcgi_begin_request(1) +
                         fcgi_record(FcgiParams, 1, fcgi_encode_params(params)) +
                         fcgi_record(FcgiParams, 1, "") + fcgi_record(FcgiStdin, 1, "a=1&");
-    int stalled = unix_connect(s.server().socket_path().string());
-    BOOST_TEST_REQUIRE(::send(stalled, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-                       static_cast<ssize_t>(bytes.size()));
-    std::this_thread::sleep_for(100ms);
+    int stalled = stalled_peer(s, workers[0], bytes);
     Response r = s.get("/reports/trivial?format=json", {}, 5000);
     BOOST_TEST_MESSAGE("page while a peer stalls mid-body: " << r.summary());
     BOOST_TEST(r.status == 200);

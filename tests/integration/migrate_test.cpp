@@ -1,7 +1,5 @@
 // `asyncpage migrate`: on a fresh database, twice at once (two hosts deploying),
 // and again when the schema is current.
-#include <sys/wait.h>
-
 #include <boost/test/unit_test.hpp>
 #include <future>
 
@@ -13,30 +11,16 @@
 using namespace support;
 
 namespace {
-struct Run {
-    int status = -1;
-    std::string out;
-};
-
-Run migrate_with(const std::filesystem::path& config) {
-    std::string cmd = "env $(env | grep -o '^ASYNCPAGE_[A-Z_]*' | sed 's/^/-u /') '" +
-                      server_binary() + "' migrate --config '" + config.string() + "' 2>&1";
-    Run r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p))
-        r.out += buf;
-    int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
+CommandResult migrate_with(const std::filesystem::path& config) {
+    return run_command(shell_quote(server_binary()) + " migrate --config " +
+                       shell_quote(config.string()));
 }
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(migration)
 
 BOOST_AUTO_TEST_CASE(two_at_once_on_a_fresh_database_then_up_to_date) {
-    const std::string name = "asyncpage_migrate_" + std::to_string(::getpid());
+    const std::string name = unique_name("asyncpage_migrate");
     Pg pg;
     pg.exec("DROP DATABASE IF EXISTS " + name);
     pg.exec("CREATE DATABASE " + name);
@@ -45,23 +29,23 @@ BOOST_AUTO_TEST_CASE(two_at_once_on_a_fresh_database_then_up_to_date) {
     write_file(dir / "a.toml", "dsn = " + toml_string(dsn) + "\n");
     auto first = std::async(std::launch::async, [&] { return migrate_with(dir / "a.toml"); });
     auto second = std::async(std::launch::async, [&] { return migrate_with(dir / "a.toml"); });
-    Run r1 = first.get(), r2 = second.get();
-    BOOST_TEST_MESSAGE("first: " << r1.out << "second: " << r2.out);
+    CommandResult r1 = first.get(), r2 = second.get();
+    BOOST_TEST_MESSAGE("first: " << r1.output << "second: " << r2.output);
     BOOST_TEST(r1.status == 0);
     BOOST_TEST(r2.status == 0);
-    BOOST_TEST(count_of(r1.out + r2.out, "applied 001_jobs") == 1u, "exactly one applied it");
-    BOOST_TEST(count_of(r1.out + r2.out, "up to date") == 1u, "the other found it current");
-    Run again = migrate_with(dir / "a.toml");
+    BOOST_TEST(count_of(r1.output + r2.output, "applied 001_jobs") == 1u, "exactly one applied it");
+    BOOST_TEST(count_of(r1.output + r2.output, "up to date") == 1u, "the other found it current");
+    CommandResult again = migrate_with(dir / "a.toml");
     BOOST_TEST(again.status == 0);
-    BOOST_TEST(contains(again.out, "schema asyncpage is up to date (version 1)"), again.out);
+    BOOST_TEST(contains(again.output, "schema asyncpage is up to date (version 1)"), again.output);
     Pg fresh(dsn);
     BOOST_TEST(fresh.scalar_int("SELECT count(*) FROM asyncpage.schema_migrations") == 1);
     BOOST_TEST(fresh.scalar_int("SELECT count(*) FROM pg_proc WHERE proname = 'progress'") == 1);
     write_file(dir / "bad.toml",
                "dsn = " + toml_string(test_dsn() + " dbname=no_such_db_x") + "\n");
-    Run bad = migrate_with(dir / "bad.toml");
+    CommandResult bad = migrate_with(dir / "bad.toml");
     BOOST_TEST(bad.status == 1);
-    BOOST_TEST(contains(bad.out, "cannot connect"), bad.out);
+    BOOST_TEST(contains(bad.output, "cannot connect"), bad.output);
     pg.exec("DROP DATABASE " + name + " WITH (FORCE)");
 }
 

@@ -14,11 +14,6 @@
 using namespace support;
 
 namespace {
-std::string unique_tag(const char* what) {
-    return std::string(what) + "-" + std::to_string(::getpid()) + "-" +
-           std::to_string(Clock::now().time_since_epoch().count());
-}
-
 long long marks(Pg& pg, const std::string& tag) {
     return pg.scalar_int("SELECT count(*) FROM asyncpage_test_pipeline_log WHERE tag = $1", tag);
 }
@@ -29,11 +24,15 @@ BOOST_AUTO_TEST_SUITE(pipeline)
 BOOST_AUTO_TEST_CASE(later_sections_run_without_waiting_for_the_worker) {
     Stack& s = integration_stack();
     Pg pg;
-    std::string tag = unique_tag("probe");
+    std::string tag = unique_name("probe");
     auto page = request_async(s.request("/reports/pipeline_probe?format=json&tag=" + tag, 10000));
-    BOOST_TEST_REQUIRE(
-        wait_until([&] { return pg.count_active("%pipeline_probe_slow%") >= 1; }, 2s, 5ms),
-        "the first section never showed up in pg_stat_activity");
+    BOOST_TEST_REQUIRE(wait_until(
+                           [&] {
+                               return pg.count_active(s.server().application_name(),
+                                                      "%pipeline_probe_slow%") >= 1;
+                           },
+                           2s, 5ms),
+                       "the first section never showed up in pg_stat_activity");
     // The worker is stopped while the first section sleeps: the second still runs,
     // since it was sent with the first.
     std::vector<pid_t> workers = s.server().worker_pids();
@@ -55,7 +54,7 @@ BOOST_AUTO_TEST_CASE(each_section_is_its_own_transaction) {
     Stack& s = integration_stack();
     Pg pg;
     pg.exec("DROP TABLE IF EXISTS asyncpage_test_pipeline_gone");
-    std::string tag = unique_tag("tx");
+    std::string tag = unique_name("tx");
     // Twice: the second page finds its statements prepared on the connection.
     for (int round = 0; round < 2; ++round) {
         std::string t = tag + "-" + std::to_string(round);
@@ -94,7 +93,7 @@ BOOST_AUTO_TEST_CASE(each_section_is_its_own_transaction) {
 BOOST_AUTO_TEST_CASE(the_deadline_starts_no_queued_section) {
     Stack& s = integration_stack();
     Pg pg;
-    std::string tag = unique_tag("deadline");
+    std::string tag = unique_name("deadline");
     Response r = s.get("/reports/pipeline_deadline?format=json&tag=" + tag, {}, 10000);
     auto answered = Clock::now();
     BOOST_TEST_MESSAGE("1 s deadline over a pipeline of 2 s + insert + 10 s: " << r.summary());
@@ -104,14 +103,19 @@ BOOST_AUTO_TEST_CASE(the_deadline_starts_no_queued_section) {
     auto j = parse_json(r);
     for (const char* name : {"slow", "mark", "long"})
         BOOST_TEST(section(j, name)["status"] == "timeout", section(j, name).dump());
-    BOOST_TEST(wait_until([&] { return pg.count_active("%pipeline_deadline_%") == 0; }, 1s, 10ms),
+    BOOST_TEST(wait_until(
+                   [&] {
+                       return pg.count_active(s.server().application_name(),
+                                              "%pipeline_deadline_%") == 0;
+                   },
+                   1s, 10ms),
                "a pipelined section still active 1 s after the answer");
     BOOST_TEST_MESSAGE("backend idle " << seconds_since(answered) << " s after the answer");
     // Past the time the cancelled 2 s sleep would have ended by itself: the queued
     // sections still did not start.
     std::this_thread::sleep_for(1500ms);
     BOOST_TEST(marks(pg, tag) == 0, "the section queued behind the cancelled one ran");
-    BOOST_TEST(pg.count_active("%pipeline_deadline_%") == 0);
+    BOOST_TEST(pg.count_active(s.server().application_name(), "%pipeline_deadline_%") == 0);
     // The worker goes on serving pages on its other connections.
     Response after = s.get("/reports/trivial?format=json");
     BOOST_TEST(after.status == 200, after.summary());

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
-#include <thread>
 
 #include "support/pg.hpp"
 #include "support/stacks.hpp"
@@ -53,14 +52,19 @@ BOOST_AUTO_TEST_CASE(terminated_connections_are_replaced) {
     Response first = s.get("/reports/trivial?format=json");
     BOOST_TEST_REQUIRE(first.status == 200, first.summary() << ": " << first.body);
 
-    std::vector<int> before = pg.backend_pids();
+    // The page pool's connections (the job runner's pool has the same
+    // application_name, but is not counted in these metrics).
+    Metrics m0 = s.metrics();
+    double lost_before = m0.value("asyncpage_pg_connections_lost_total");
+    double pooled = m0.value("asyncpage_pool_connections");
+    std::vector<int> before = pg.backend_pids(s.server().application_name());
     BOOST_TEST_REQUIRE(!before.empty(), "no asyncpage backend in pg_stat_activity after a page");
-    int killed = pg.terminate_backends();
+    int killed = pg.terminate_backends(s.server().application_name());
     BOOST_TEST_MESSAGE("terminated " << killed << " of " << before.size() << " asyncpage backends");
     BOOST_TEST(killed >= 1);
     bool old_gone = wait_until(
         [&] {
-            auto now = pg.backend_pids();
+            auto now = pg.backend_pids(s.server().application_name());
             return std::none_of(before.begin(), before.end(), [&](int p) {
                 return std::find(now.begin(), now.end(), p) != now.end();
             });
@@ -68,16 +72,24 @@ BOOST_AUTO_TEST_CASE(terminated_connections_are_replaced) {
         2s);
     BOOST_TEST_REQUIRE(old_gone, "terminated backends still listed after 2 s");
 
-    // "Shortly after": the worker has seen the broken connections (their sockets
-    // report EOF) and must not hand them to pages.
-    std::this_thread::sleep_for(500ms);
+    // "Shortly after": the worker sees the broken connections (their sockets report
+    // EOF) while they are idle, counts them lost and must not hand them to pages.
+    double lost = 0;
+    bool seen = wait_until(
+        [&] {
+            lost = s.metrics().value("asyncpage_pg_connections_lost_total") - lost_before;
+            return lost >= pooled;
+        },
+        2s);
+    BOOST_TEST(seen,
+               "only " << lost << " of " << pooled << " terminated pooled connections seen lost");
     for (int i = 0; i < 10; ++i) {
         Response r = s.get("/reports/trivial?format=json");
         BOOST_TEST(r.status == 200,
                    "page " << i << " after terminate: " << r.summary() << ": " << r.body);
         if (r.status == 200) BOOST_TEST(parse_json(r)["status"] == "ok");
     }
-    std::vector<int> after = pg.backend_pids();
+    std::vector<int> after = pg.backend_pids(s.server().application_name());
     BOOST_TEST(!after.empty(), "no replacement backend");
     for (int p : after) {
         BOOST_TEST((std::find(before.begin(), before.end(), p) == before.end()),
@@ -96,7 +108,12 @@ BOOST_AUTO_TEST_CASE(stuck_connect_does_not_block_the_loop) {
     Stack s(o);
 
     auto page = request_async(s.request("/reports/trivial?format=json", 10000));
-    std::this_thread::sleep_for(200ms);
+    bool connecting = wait_until(
+        [&] {
+            return s.metrics().value("asyncpage_pool_connections", {{"state", "connecting"}}) >= 1;
+        },
+        800ms);
+    BOOST_TEST_REQUIRE(connecting, "the page's connect never started");
     // The page is stuck in its connect now; the loop must still serve everything else.
     Response metrics = s.get("/metrics", {}, 5000);
     Response index = s.get("/", {}, 5000);

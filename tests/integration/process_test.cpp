@@ -20,7 +20,9 @@ BOOST_AUTO_TEST_CASE(sigterm_drains_pending_pages_and_exits_0) {
     Stack s(o);
     Pg pg;
     auto page = request_async(s.request("/reports/drain1?format=json", 10000));
-    bool running = wait_until([&] { return pg.count_active("%drain_slow%") >= 1; }, 2s, 10ms);
+    bool running = wait_until(
+        [&] { return pg.count_active(s.server().application_name(), "%drain_slow%") >= 1; }, 2s,
+        10ms);
     BOOST_TEST_REQUIRE(running, "the 1 s page never started");
     s.server().signal(SIGTERM);
     Response r = page.get();

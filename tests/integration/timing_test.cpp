@@ -45,8 +45,11 @@ BOOST_AUTO_TEST_CASE(deadline_renders_partial_and_cancels) {
     Metrics m0 = s.metrics();
 
     auto page = request_async(s.request("/reports/deadline_partial?format=json", 10000));
-    bool started =
-        wait_until([&] { return pg.count_active("%deadline_partial_slow%") >= 1; }, 900ms);
+    bool started = wait_until(
+        [&] {
+            return pg.count_active(s.server().application_name(), "%deadline_partial_slow%") >= 1;
+        },
+        900ms);
     Response r = page.get();
     auto answered = Clock::now();
     BOOST_TEST(started, "the slow section never showed up as active in pg_stat_activity");
@@ -60,8 +63,11 @@ BOOST_AUTO_TEST_CASE(deadline_renders_partial_and_cancels) {
     BOOST_TEST(section(j, "fast")["rows"] == nlohmann::json::parse("[[1]]"));
     BOOST_TEST(section(j, "slow")["status"] == "timeout");
 
-    bool gone =
-        wait_until([&] { return pg.count_active("%deadline_partial_slow%") == 0; }, 1s, 10ms);
+    bool gone = wait_until(
+        [&] {
+            return pg.count_active(s.server().application_name(), "%deadline_partial_slow%") == 0;
+        },
+        1s, 10ms);
     BOOST_TEST_MESSAGE("slow backend stopped " << seconds_since(answered) << " s after the answer");
     BOOST_TEST(gone, "pg_sleep(10) still active 1 s after the partial page");
 
@@ -72,7 +78,12 @@ BOOST_AUTO_TEST_CASE(deadline_renders_partial_and_cancels) {
     BOOST_TEST(all.status == 504, all.summary() << ": " << all.body);
     BOOST_TEST(all.seconds >= 0.9);
     BOOST_TEST(all.seconds < 1.5);
-    BOOST_TEST(wait_until([&] { return pg.count_active("%deadline_all_slow%") == 0; }, 1s, 10ms),
+    BOOST_TEST(wait_until(
+                   [&] {
+                       return pg.count_active(s.server().application_name(),
+                                              "%deadline_all_slow%") == 0;
+                   },
+                   1s, 10ms),
                "the 504 page's query still active 1 s after the answer");
     BOOST_TEST_MESSAGE("504 page's backend stopped " << seconds_since(answered_all)
                                                      << " s after the answer");
@@ -96,14 +107,18 @@ BOOST_AUTO_TEST_CASE(client_abort_cancels_the_query) {
     Metrics m0 = s.metrics();
     // The client gives up after 300 ms on a page whose query sleeps 5 s.
     auto page = request_async(s.request("/reports/abort_slow?format=json", 300));
-    bool started = wait_until([&] { return pg.count_active("%abort_slow%") >= 1; }, 1s, 10ms);
+    bool started = wait_until(
+        [&] { return pg.count_active(s.server().application_name(), "%abort_slow%") >= 1; }, 1s,
+        10ms);
     Response r = page.get();
     auto left = Clock::now();
     BOOST_TEST_REQUIRE(started, "the 5 s query never showed up in pg_stat_activity");
     BOOST_TEST(r.status == 0, "expected the client to abort, got " << r.summary());
     BOOST_TEST(r.curl_code == 28);
 
-    bool gone = wait_until([&] { return pg.count_active("%abort_slow%") == 0; }, 1500ms, 10ms);
+    bool gone = wait_until(
+        [&] { return pg.count_active(s.server().application_name(), "%abort_slow%") == 0; }, 1500ms,
+        10ms);
     double after = seconds_since(left);
     BOOST_TEST_MESSAGE("query cancelled " << after << " s after the client left");
     BOOST_TEST(gone, "query still active 1.5 s after the client left");

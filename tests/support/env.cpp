@@ -6,8 +6,11 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -102,8 +105,42 @@ bool wait_until(const std::function<bool()>& predicate, std::chrono::millisecond
     }
 }
 
+std::string unique_name(const std::string& prefix) {
+    static std::atomic<int> counter{0};
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    return prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + "_" +
+           std::to_string(micros % 1000000000);
+}
+
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+CommandResult run_command(const std::string& command, bool strip_asyncpage_env) {
+    // The shell drops every ASYNCPAGE_* variable of the test process (the test DSN,
+    // PGDATA, ...) so that a config file alone decides, as for Server.
+    std::string cmd =
+        (strip_asyncpage_env ? "env $(env | grep -o '^ASYNCPAGE_[A-Za-z0-9_]*' | sed 's/^/-u /') "
+                             : "") +
+        command + " 2>&1";
+    CommandResult result;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) throw std::runtime_error("popen failed: " + cmd);
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, p))
+        result.output.append(buf, n);
+    int status = ::pclose(p);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+std::string shell_quote(const std::string& word) {
+    std::string out = "'";
+    for (char c : word)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
 }
 
 std::string read_file(const fs::path& path) {

@@ -58,9 +58,25 @@ int free_tcp_port();
 bool wait_until(const std::function<bool()>& predicate, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds interval = 20ms);
 
+// A name no other test, process or earlier run uses: "PREFIX_PID_N_MICROS" (letters,
+// digits and '_' only, so it serves as an SQL identifier, a tag or an
+// application_name; keep PREFIX under 30 characters for the latter's 63).
+std::string unique_name(const std::string& prefix);
+
 // Seconds elapsed since `start`, as a double.
 double seconds_since(Clock::time_point start);
 
+struct CommandResult {
+    int status = -1;     // exit code; 128+N when killed by signal N
+    std::string output;  // stdout and stderr together
+};
+// Runs `command` through /bin/sh with stderr joined to stdout and waits for it. With
+// `strip_asyncpage_env`, the command sees none of the test's ASYNCPAGE_* variables.
+CommandResult run_command(const std::string& command, bool strip_asyncpage_env = true);
+// 'word' for /bin/sh (single quotes, embedded ones escaped).
+std::string shell_quote(const std::string& word);
+
+// The whole file (throws when it cannot be read).
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& text);
 // The last `lines` lines of a file ("" when it does not exist).

@@ -93,6 +93,18 @@ FcgiParamList fcgi_get_params(const std::string& uri) {
             {"HTTP_HOST", "localhost"}};
 }
 
+FcgiParamList fcgi_request_params(const std::string& method, const std::string& uri,
+                                  size_t content_length) {
+    FcgiParamList params = fcgi_get_params(uri);
+    for (auto& [name, value] : params) {
+        if (name == "REQUEST_METHOD") value = method;
+        if (content_length > 0 && name == "CONTENT_TYPE")
+            value = "application/x-www-form-urlencoded";
+        if (content_length > 0 && name == "CONTENT_LENGTH") value = std::to_string(content_length);
+    }
+    return params;
+}
+
 int unix_connect(const std::string& path) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));

@@ -29,6 +29,10 @@ std::string fcgi_full_request(int request_id, const FcgiParamList& params,
                               std::string_view body = {});
 // The params nginx would send for a GET of `uri` ("/path?query").
 FcgiParamList fcgi_get_params(const std::string& uri);
+// The same for any method, announcing a form body of `content_length` bytes (none
+// when 0). Set in place: a second entry of a name would be ignored (the first wins).
+FcgiParamList fcgi_request_params(const std::string& method, const std::string& uri,
+                                  size_t content_length = 0);
 
 // Connected Unix stream socket (throws on failure). Caller closes.
 int unix_connect(const std::string& path);

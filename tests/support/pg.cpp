@@ -7,24 +7,21 @@
 #include "support/env.hpp"
 #include "support/server.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <cstdio>
 #include <mutex>
 
 namespace support {
 
-namespace {
-
-std::string with_application_name(const std::string& dsn) {
+std::string with_application_name(const std::string& dsn, const std::string& name) {
     if (dsn.rfind("postgres://", 0) == 0 || dsn.rfind("postgresql://", 0) == 0) {
-        return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") +
-               "application_name=asyncpage_tests";
+        return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") + "application_name=" + name;
     }
-    return dsn + " application_name=asyncpage_tests";
+    return dsn + " application_name=" + name;
 }
 
+namespace {
+// The tests' own connections: never named like a server's.
+const char* const kTestsName = "asyncpage_tests";
 }  // namespace
 
 struct Pg::Impl {
@@ -33,7 +30,8 @@ struct Pg::Impl {
 };
 
 Pg::Pg(const std::string& dsn)
-    : impl_(std::make_unique<Impl>(with_application_name(dsn.empty() ? test_dsn() : dsn))) {}
+    : impl_(std::make_unique<Impl>(
+          with_application_name(dsn.empty() ? test_dsn() : dsn, kTestsName))) {}
 
 Pg::~Pg() = default;
 
@@ -63,36 +61,40 @@ long long Pg::scalar_int(const std::string& sql, const std::string& arg) {
     return r[0][0].as<long long>();
 }
 
-int Pg::count_active(const std::string& like) {
-    return static_cast<int>(
-        scalar_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'asyncpage' "
-                   "AND state = 'active' AND query LIKE $1",
-                   like));
-}
-
-int Pg::count_backends() {
-    return static_cast<int>(
-        scalar_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'asyncpage'"));
-}
-
-std::vector<int> Pg::backend_pids() {
+int Pg::count_active(const std::string& application_name, const std::string& like) {
     pqxx::nontransaction tx(impl_->conn);
-    pqxx::result r = tx.exec(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = 'asyncpage' ORDER BY pid");
+    pqxx::result r = tx.exec_params(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
+        "AND state = 'active' AND query LIKE $2",
+        application_name, like);
+    return r[0][0].as<int>();
+}
+
+int Pg::count_backends(const std::string& application_name) {
+    return static_cast<int>(scalar_int(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", application_name));
+}
+
+std::vector<int> Pg::backend_pids(const std::string& application_name) {
+    pqxx::nontransaction tx(impl_->conn);
+    pqxx::result r =
+        tx.exec_params("SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid",
+                       application_name);
     std::vector<int> pids;
     for (const auto& row : r)
         pids.push_back(row[0].as<int>());
     return pids;
 }
 
-int Pg::terminate_backends() {
+int Pg::terminate_backends(const std::string& application_name) {
     return static_cast<int>(scalar_int(
         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity "
-        "WHERE application_name = 'asyncpage') s WHERE t"));
+        "WHERE application_name = $1) s WHERE t",
+        application_name));
 }
 
 void prepare_test_schema() {
-    pqxx::connection conn(with_application_name(test_dsn()));
+    pqxx::connection conn(with_application_name(test_dsn(), kTestsName));
     pqxx::work tx(conn);
     tx.exec("SELECT pg_advisory_xact_lock(20240521)");  // suites may run in parallel
     tx.exec(
@@ -117,18 +119,10 @@ void prepare_test_schema() {
 void run_migrate(const std::string& dsn) {
     TempDir dir("asyncpage-migrate");
     write_file(dir / "migrate.toml", "dsn = " + toml_string(dsn) + "\n");
-    // Without the test's ASYNCPAGE_* variables: the config file alone decides.
-    std::string cmd = "env $(env | grep -o '^ASYNCPAGE_[A-Z_]*' | sed 's/^/-u /') '" +
-                      server_binary() + "' migrate --config '" + (dir / "migrate.toml").string() +
-                      "' 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) throw std::runtime_error("popen asyncpage migrate failed");
-    std::string out;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p))
-        out += buf;
-    int status = ::pclose(p);
-    if (status != 0) throw std::runtime_error("asyncpage migrate failed (" + dsn + "):\n" + out);
+    CommandResult r = run_command(shell_quote(server_binary()) + " migrate --config " +
+                                  shell_quote((dir / "migrate.toml").string()));
+    if (r.status != 0)
+        throw std::runtime_error("asyncpage migrate failed (" + dsn + "):\n" + r.output);
 }
 
 void migrate_test_db() {
@@ -138,8 +132,7 @@ void migrate_test_db() {
 
 JobsDb::JobsDb() {
     migrate_test_db();
-    static std::atomic<int> counter{0};
-    name_ = "asyncpage_jobs_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    name_ = unique_name("asyncpage_jobs");
     Pg pg;
     pg.exec("DROP DATABASE IF EXISTS " + name_);
     pg.exec("CREATE DATABASE " + name_);

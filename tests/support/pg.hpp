@@ -1,7 +1,8 @@
 #pragma once
 // Synchronous PostgreSQL access for the tests (libpqxx): statements, scalars, and
-// what asyncpage's own backends are doing right now (pg_stat_activity rows with
-// application_name = 'asyncpage').
+// what one test server's backends are doing right now (pg_stat_activity rows with
+// that server's application_name, Server::application_name()): suites and cases
+// that run at once never see or touch each other's backends.
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,18 +24,24 @@ class Pg {
     // Same with $1 bound to `arg`.
     long long scalar_int(const std::string& sql, const std::string& arg);
 
-    // asyncpage backends that are running a statement whose text matches `like`.
-    int count_active(const std::string& like);
-    // All asyncpage backends (any state), and their pids.
-    int count_backends();
-    std::vector<int> backend_pids();
-    // pg_terminate_backend on every asyncpage backend: how many were terminated.
-    int terminate_backends();
+    // Backends named `application_name` that are running a statement whose text
+    // matches `like`.
+    int count_active(const std::string& application_name, const std::string& like);
+    // All backends named `application_name` (any state), and their pids.
+    int count_backends(const std::string& application_name);
+    std::vector<int> backend_pids(const std::string& application_name);
+    // pg_terminate_backend on every backend named `application_name`: how many were
+    // terminated.
+    int terminate_backends(const std::string& application_name);
 
   private:
     struct Impl;  // the pqxx::connection (a typedef in libpqxx 6: not forward-declarable)
     std::unique_ptr<Impl> impl_;
 };
+
+// `dsn` with application_name set to `name` (a later keyword wins in a libpq
+// connection string; a URI gets a query parameter).
+std::string with_application_name(const std::string& dsn, const std::string& name);
 
 // Creates the tables tests/reports use (idempotent; safe when suites run in parallel).
 void prepare_test_schema();

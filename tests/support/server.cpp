@@ -87,7 +87,8 @@ void Server::start(std::chrono::milliseconds ready_timeout) {
         {"listen", toml_string(socket_.string())},
         {"workers", std::to_string(options_.workers)},
         {"pool_size", std::to_string(options_.pool_size)},
-        {"dsn", toml_string(options_.dsn.empty() ? test_dsn() : options_.dsn)},
+        {"dsn", toml_string(with_application_name(options_.dsn.empty() ? test_dsn() : options_.dsn,
+                                                  application_name_))},
         {"reports_dir",
          toml_string(
              (options_.reports_dir.empty() ? reports_dir() : options_.reports_dir).string())},
@@ -98,7 +99,7 @@ void Server::start(std::chrono::milliseconds ready_timeout) {
     if (!keys.count("jobs_dsn")) {
         jobs_db_ = std::make_unique<JobsDb>();
         jobs_dsn_ = jobs_db_->dsn();
-        keys["jobs_dsn"] = toml_string(jobs_dsn_);
+        keys["jobs_dsn"] = toml_string(with_application_name(jobs_dsn_, application_name_ + "_j"));
     }
     std::string toml = "# written by tests/support/server.cpp\n";
     for (const auto& [k, v] : keys)
@@ -217,6 +218,15 @@ long Server::rss_bytes(pid_t pid) {
 }
 long Server::hwm_bytes(pid_t pid) {
     return status_field_kb(pid, "VmHWM") * 1024;
+}
+
+int Server::open_fds(pid_t pid) {
+    std::error_code ec;
+    int n = 0;
+    for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
+         !ec && it != end; it.increment(ec))
+        ++n;
+    return n;
 }
 
 bool Server::running() {

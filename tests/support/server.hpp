@@ -50,6 +50,9 @@ class Server {
     const ServerOptions& options() const { return options_; }
     // The server's jobs_dsn (its own JobsDb unless the options named one).
     const std::string& jobs_dsn() const { return jobs_dsn_; }
+    // The application_name of this server's report connections (set in its dsn, unique
+    // per server): what Pg::count_active and friends select its backends by.
+    const std::string& application_name() const { return application_name_; }
 
     // Children of the supervisor now (sorted).
     std::vector<pid_t> worker_pids() const;
@@ -59,6 +62,8 @@ class Server {
     // VmRSS / VmHWM of a process in bytes (0 when it is gone).
     static long rss_bytes(pid_t pid);
     static long hwm_bytes(pid_t pid);
+    // Open file descriptors of a process (0 when it is gone).
+    static int open_fds(pid_t pid);
 
     bool running();
     void signal(int sig) const;
@@ -76,6 +81,7 @@ class Server {
     ServerOptions options_;
     std::unique_ptr<JobsDb> jobs_db_;
     std::string jobs_dsn_;
+    std::string application_name_ = unique_name("asyncpage_t");
     TempDir dir_{"asyncpage-server"};
     std::filesystem::path socket_;
     pid_t pid_ = -1;
