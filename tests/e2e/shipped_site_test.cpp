@@ -7,13 +7,13 @@
 #include <mutex>
 #include <regex>
 
-#include "support/holes.hpp"
+#include "support/own_site.hpp"
 #include "support/shipped_nginx.hpp"
 #include "support/stacks.hpp"
 #include "support/text.hpp"
 
 using namespace support;
-using namespace support::holes;
+using namespace support::own_site;
 
 namespace {
 
@@ -24,7 +24,7 @@ const char* const events_job =
     "-- job: true\n"
     "\n"
     "-- section: steps\n"
-    "SELECT g.i AS holes_shipped_step\n"
+    "SELECT g.i AS own_shipped_step\n"
     "FROM generate_series(1, :steps) AS g(i),\n"
     "     LATERAL (SELECT asyncpage.progress(g.i * 100 / :steps, 'step ' || g.i),\n"
     "                     pg_sleep(:step_ms / 1000.0)) AS x;\n";
@@ -34,7 +34,7 @@ const char* const page_report =
     "-- param: n int default 1\n"
     "\n"
     "-- section: one\n"
-    "SELECT :n AS holes_shipped;\n";
+    "SELECT :n AS own_shipped;\n";
 
 // A server (default max_body, one worker) behind the shipped site.
 struct ShippedStack {

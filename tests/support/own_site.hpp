@@ -1,5 +1,5 @@
 #pragma once
-// Helpers of the "holes" suites (tests/*/holes_*_test.cpp): report files written
+// Helpers for suites that bring their own reports: report files written
 // by the test itself into a temp dir, jobs created and followed through a Stack,
 // and backends counted by a marker of the test's own (never cluster-wide).
 #include <sys/types.h>
@@ -15,7 +15,7 @@
 #include "support/pg.hpp"
 #include "support/stack.hpp"
 
-namespace support::holes {
+namespace support::own_site {
 
 // Report files by name (without .sql) -> SQL text.
 using Reports = std::map<std::string, std::string>;
@@ -28,7 +28,7 @@ class ReportDir {
     void write(const std::string& name, const std::string& sql) const;
 
   private:
-    TempDir dir_{"asyncpage-holes-reports"};
+    TempDir dir_{"asyncpage-own-reports"};
     std::filesystem::path path_;
 };
 
@@ -58,4 +58,4 @@ nlohmann::json wait_job(const Stack& s, const std::string& id,
                         double seconds = 20);
 bool job_final(const nlohmann::json& j);
 
-}  // namespace support::holes
+}  // namespace support::own_site

@@ -6,12 +6,12 @@
 #include <boost/test/unit_test.hpp>
 #include <future>
 
-#include "support/holes.hpp"
+#include "support/own_site.hpp"
 #include "support/stacks.hpp"
 #include "support/text.hpp"
 
 using namespace support;
-using namespace support::holes;
+using namespace support::own_site;
 
 namespace {
 
@@ -47,21 +47,21 @@ const char* const job_report =
     "-- job: true\n"
     "\n"
     "-- section: steps\n"
-    "SELECT g.i AS holes_metrics_job, CASE WHEN :fail AND g.i = :steps THEN 1 / 0 END AS boom\n"
+    "SELECT g.i AS own_metrics_job, CASE WHEN :fail AND g.i = :steps THEN 1 / 0 END AS boom\n"
     "FROM generate_series(1, :steps) AS g(i),\n"
     "     LATERAL (SELECT asyncpage.progress(g.i * 100 / :steps, 'step ' || g.i),\n"
     "                     pg_sleep(:step_ms / 1000.0)) AS x;\n";
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(holes_metrics)
+BOOST_AUTO_TEST_SUITE(metrics_values)
 
 // pool_size 5, a page of 7 parallel 0.8 s sections (report_share 1): 5 busy, 2
 // waiting; connects counted as the server's backends appear; terminating them
 // counts as lost.
 BOOST_AUTO_TEST_CASE(pool_gauges_and_connection_counters) {
-    const std::string app = "holes_metrics_pool";
-    ReportDir reports(Reports{{"seven", sleeping_sections(7, 0.8, "holes_metrics_seven")}});
+    const std::string app = "own_metrics_pool";
+    ReportDir reports(Reports{{"seven", sleeping_sections(7, 0.8, "own_metrics_seven")}});
     ServerOptions o;
     o.reports_dir = reports.path();
     o.pool_size = 5;
@@ -127,16 +127,16 @@ BOOST_AUTO_TEST_CASE(pages_total_by_status) {
     ReportDir reports(
         Reports{{"allbad",
                  "-- title: All sections fail\n"
-                 "\n-- section: a\nSELECT 1 / 0 AS holes_metrics_a;\n"
-                 "\n-- section: b\nSELECT * FROM holes_metrics_missing_table;\n"},
+                 "\n-- section: a\nSELECT 1 / 0 AS own_metrics_a;\n"
+                 "\n-- section: b\nSELECT * FROM own_metrics_missing_table;\n"},
                 {"halfbad",
                  "-- title: One section fails\n"
-                 "\n-- section: a\nSELECT 1 AS holes_metrics_ok;\n"
-                 "\n-- section: b\nSELECT 1 / 0 AS holes_metrics_b;\n"},
+                 "\n-- section: a\nSELECT 1 AS own_metrics_ok;\n"
+                 "\n-- section: b\nSELECT 1 / 0 AS own_metrics_b;\n"},
                 {"late",
                  "-- title: Too slow\n-- timeout: 300ms\n"
-                 "\n-- section: a\nSELECT 1 AS holes_metrics_late FROM pg_sleep(5);\n"},
-                {"fine", "-- title: Fine\n\n-- section: a\nSELECT 1 AS holes_metrics_fine;\n"}});
+                 "\n-- section: a\nSELECT 1 AS own_metrics_late FROM pg_sleep(5);\n"},
+                {"fine", "-- title: Fine\n\n-- section: a\nSELECT 1 AS own_metrics_fine;\n"}});
     ServerOptions o;
     o.reports_dir = reports.path();
     Stack s(o);
@@ -168,8 +168,8 @@ BOOST_AUTO_TEST_CASE(pages_total_by_status) {
 BOOST_AUTO_TEST_CASE(unavailable_pages_are_counted) {
     ReportDir reports(Reports{
         {"fine",
-         "-- title: Fine\n-- timeout: 500ms\n\n-- section: a\nSELECT 1 AS holes_metrics_na;\n"}});
-    TempDir nowhere("asyncpage-holes-nopg");
+         "-- title: Fine\n-- timeout: 500ms\n\n-- section: a\nSELECT 1 AS own_metrics_na;\n"}});
+    TempDir nowhere("asyncpage-own-nopg");
     ServerOptions o;
     o.reports_dir = reports.path();
     o.dsn = "host=" + nowhere.path().string() + " port=5999 dbname=none user=none";

@@ -9,12 +9,12 @@
 #include <boost/test/unit_test.hpp>
 #include <future>
 
-#include "support/holes.hpp"
+#include "support/own_site.hpp"
 #include "support/stacks.hpp"
 #include "support/text.hpp"
 
 using namespace support;
-using namespace support::holes;
+using namespace support::own_site;
 
 namespace {
 
@@ -23,13 +23,13 @@ const char* const slow_page =
     "-- timeout: 10s\n"
     "\n"
     "-- section: s\n"
-    "SELECT 1 AS holes_sig_slow FROM pg_sleep(1.2);\n";
+    "SELECT 1 AS own_sig_slow FROM pg_sleep(1.2);\n";
 
 const char* const quick_page =
     "-- title: Quick page\n"
     "\n"
     "-- section: one\n"
-    "SELECT 1 AS holes_sig_quick;\n";
+    "SELECT 1 AS own_sig_quick;\n";
 
 // A job of `steps` steps of `step_ms`, with progress after each.
 const char* const stepped_job =
@@ -40,7 +40,7 @@ const char* const stepped_job =
     "-- timeout: 60s\n"
     "\n"
     "-- section: steps\n"
-    "SELECT g.i AS holes_sig_step\n"
+    "SELECT g.i AS own_sig_step\n"
     "FROM generate_series(1, :steps) AS g(i),\n"
     "     LATERAL (SELECT asyncpage.progress(g.i * 100 / :steps, 'step ' || g.i),\n"
     "                     pg_sleep(:step_ms / 1000.0)) AS x;\n";
@@ -72,7 +72,7 @@ std::string replace_line(const std::string& text, const std::string& key, const 
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(holes_signals)
+BOOST_AUTO_TEST_SUITE(signals)
 
 // A changed `listen` is refused: same workers, same socket, the reason logged.
 // Then SIGHUP with the config as it was does replace the workers (so the first
@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(reload_refused_for_changed_listen) {
 // the supervisor), and nothing more to the old ones.
 BOOST_AUTO_TEST_CASE(sigusr1_reopens_log_files) {
     ReportDir reports(Reports{{"quick", quick_page}});
-    TempDir logs("asyncpage-holes-logs");
+    TempDir logs("asyncpage-own-logs");
     auto error_log = logs / "error.log";
     auto access_log = logs / "access.log";
     ServerOptions o;
@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(sigusr1_reopens_log_files) {
     BOOST_TEST(page_logged, "pages after SIGUSR1 are not in the new access log");
     // An error-level line (flushed at once) from the supervisor: a refused reload.
     auto config_path = s.server().dir() / "asyncpage.toml";
-    write_file(config_path, read_file(config_path) + "no_such_key_holes = 1\n");
+    write_file(config_path, read_file(config_path) + "no_such_key_here = 1\n");
     s.server().signal(SIGHUP);
     bool refused = wait_until([&] { return contains(read_file(error_log), "reload refused"); }, 5s);
     BOOST_TEST(refused, "the supervisor does not write to the new error log");
@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(sighup_while_a_job_runs) {
 
     auto pending = request_async(s.request("/reports/slow?format=json", 15000));
     Pg pg;
-    BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "holes_sig_slow") == 1; }, 5s));
+    BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "own_sig_slow") == 1; }, 5s));
     std::atomic<bool> stop{false};
     std::vector<Response> during;
     auto traffic = std::async(std::launch::async, [&] {
@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(drain_with_long_polls_streams_and_new_requests) {
     });
     auto page = request_async(s.request("/reports/slow?format=json", 15000));
     Pg pg;
-    BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "holes_sig_slow") == 1; }, 5s));
+    BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "own_sig_slow") == 1; }, 5s));
     bool waiters = wait_until(
         [&] {
             Metrics m = s.metrics();
@@ -309,7 +309,7 @@ BOOST_AUTO_TEST_CASE(drain_with_long_polls_streams_and_new_requests) {
 BOOST_AUTO_TEST_CASE(killed_worker_pages_get_502_others_untouched) {
     ReportDir reports(Reports{{"slow3",
                                "-- title: Three seconds\n-- timeout: 10s\n\n-- section: s\n"
-                               "SELECT 1 AS holes_sig_kill FROM pg_sleep(3);\n"}});
+                               "SELECT 1 AS own_sig_kill FROM pg_sleep(3);\n"}});
     ServerOptions o;
     o.workers = 2;
     o.reports_dir = reports.path();
@@ -323,7 +323,7 @@ BOOST_AUTO_TEST_CASE(killed_worker_pages_get_502_others_untouched) {
             std::vector<Request>(half, s.request("/reports/slow3?format=json", 15000)));
     };
     auto running = [&](int n) {
-        return wait_until([&] { return count_running(pg, "holes_sig_kill") == n; }, 10s);
+        return wait_until([&] { return count_running(pg, "own_sig_kill") == n; }, 10s);
     };
     BOOST_TEST_REQUIRE(::kill(a, SIGSTOP) == 0);
     auto on_b = fire();
@@ -335,7 +335,7 @@ BOOST_AUTO_TEST_CASE(killed_worker_pages_get_502_others_untouched) {
     bool a_runs = running(2 * half);
     ::kill(b, SIGCONT);
     BOOST_TEST_REQUIRE(a_runs, "the second pages never ran");
-    auto held = marked_backends_per_process(pg, "holes_sig_kill", workers);
+    auto held = marked_backends_per_process(pg, "own_sig_kill", workers);
     BOOST_TEST_MESSAGE("worker A " << a << " holds " << held[a] << ", worker B " << b << " holds "
                                    << held[b]);
     BOOST_TEST_REQUIRE(held[a] == half);

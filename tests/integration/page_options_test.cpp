@@ -5,12 +5,12 @@
 #include <regex>
 #include <thread>
 
-#include "support/holes.hpp"
+#include "support/own_site.hpp"
 #include "support/stacks.hpp"
 #include "support/text.hpp"
 
 using namespace support;
-using namespace support::holes;
+using namespace support::own_site;
 
 namespace {
 
@@ -19,11 +19,11 @@ const char* const trace_report =
     "-- param: n int default 1\n"
     "\n"
     "-- section: one\n"
-    "SELECT :n AS holes_trace;\n";
+    "SELECT :n AS own_trace;\n";
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(holes_pages)
+BOOST_AUTO_TEST_SUITE(page_options)
 
 // debug = false (the default) ignores ?trace=1: no timeline in HTML, no trace
 // fields in JSON. The same requests on a debug = true server do show them, so
@@ -93,11 +93,11 @@ BOOST_AUTO_TEST_CASE(access_log_line_contents) {
                                "-- parallel: false\n"
                                "\n"
                                "-- section: good\n"
-                               "SELECT g AS holes_access FROM generate_series(1, 3) AS g;\n"
+                               "SELECT g AS own_access FROM generate_series(1, 3) AS g;\n"
                                "\n"
                                "-- section: bad\n"
-                               "SELECT 1 / 0 AS holes_access_bad;\n"}});
-    TempDir logs("asyncpage-holes-logs");
+                               "SELECT 1 / 0 AS own_access_bad;\n"}});
+    TempDir logs("asyncpage-own-logs");
     ServerOptions o;
     o.reports_dir = reports.path();
     o.config["access_log"] = toml_string((logs / "access.log").string());
@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(environment_overrides_through_serve) {
                                "-- title: Slow without timeout header\n"
                                "\n"
                                "-- section: s\n"
-                               "SELECT 1 AS holes_env_slow FROM pg_sleep(3);\n"}});
+                               "SELECT 1 AS own_env_slow FROM pg_sleep(3);\n"}});
     ServerOptions o;
     o.reports_dir = reports.path();
     o.pool_size = 16;
@@ -163,21 +163,21 @@ BOOST_AUTO_TEST_CASE(concurrency_caps_sections_at_run_time) {
         "-- concurrency: 2\n"
         "-- timeout: 10s\n";
     for (char c = 'a'; c <= 'f'; ++c) {
-        sql += std::string("\n-- section: ") + c + "\nSELECT 1 AS holes_cap FROM pg_sleep(0.6);\n";
+        sql += std::string("\n-- section: ") + c + "\nSELECT 1 AS own_cap FROM pg_sleep(0.6);\n";
     }
     ReportDir reports(Reports{{"capped", sql}});
     ServerOptions o;
     o.reports_dir = reports.path();
     o.pool_size = 16;
     o.config["report_share"] = "1.0";
-    o.dsn = dsn_named("holes_concurrency");
+    o.dsn = dsn_named("own_concurrency");
     Stack s(o);
     Pg pg;
     auto page = request_async(s.request("/reports/capped?format=json", 15000));
     long long most = 0, waiting = 0;
     auto start = Clock::now();
     while (page.wait_for(5ms) != std::future_status::ready && seconds_since(start) < 12) {
-        most = std::max(most, count_active(pg, "holes_concurrency"));
+        most = std::max(most, count_active(pg, "own_concurrency"));
         if (waiting == 0)
             waiting = static_cast<long long>(s.metrics().value("asyncpage_pool_waiting"));
     }

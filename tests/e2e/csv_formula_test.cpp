@@ -4,14 +4,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/csv.hpp"
-#include "support/holes.hpp"
+#include "support/own_site.hpp"
 #include "support/stacks.hpp"
 #include "support/text.hpp"
 
 using namespace support;
-using namespace support::holes;
+using namespace support::own_site;
 
-BOOST_AUTO_TEST_SUITE(holes_csv_formula)
+BOOST_AUTO_TEST_SUITE(csv_formula)
 
 BOOST_AUTO_TEST_CASE(formula_values_are_neutralised_in_csv_only) {
     ReportDir reports(Reports{{"formulas",

@@ -18,11 +18,11 @@ const char* const good_report =
     "-- title: Fine\n"
     "\n"
     "-- section: one\n"
-    "SELECT 1 AS holes_check_fine;\n";
+    "SELECT 1 AS own_check_fine;\n";
 
 // A config file and a reports dir of the test's own.
 struct CheckSite {
-    TempDir dir{"asyncpage-holes-check"};
+    TempDir dir{"asyncpage-own-check"};
     std::filesystem::path reports = dir / "reports";
     std::filesystem::path config = dir / "asyncpage.toml";
 
@@ -45,7 +45,7 @@ struct CheckSite {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(holes_check)
+BOOST_AUTO_TEST_SUITE(check_problems)
 
 BOOST_AUTO_TEST_CASE(parse_error_is_reported_with_file_and_line) {
     prepare_test_schema();
@@ -80,14 +80,14 @@ BOOST_AUTO_TEST_CASE(sql_error_is_reported_with_file_line_and_sqlstate) {
                "SELECT :n AS n;\n"
                "\n"
                "-- section: missing\n"
-               "SELECT * FROM holes_check_no_such_table WHERE id = :n;\n");
+               "SELECT * FROM own_check_no_such_table WHERE id = :n;\n");
     site.write_config(test_dsn());
     CliResult r = site.check();
     BOOST_TEST(r.exit_code == 1);
     std::string file = (site.reports / "badsql.sql").string();
     BOOST_TEST(contains(r.output, file + ":7: "), "no line starting with " << file << ":7:");
     BOOST_TEST(contains(r.output, "SQLSTATE 42P01"), "the SQLSTATE is missing");
-    BOOST_TEST(contains(r.output, "holes_check_no_such_table"), "PostgreSQL's message is missing");
+    BOOST_TEST(contains(r.output, "own_check_no_such_table"), "PostgreSQL's message is missing");
     BOOST_TEST(!contains(r.output, file + ":4: "), "the good section was blamed");
     BOOST_TEST(count_of(r.output, "SQLSTATE") == 1u, "more than one SQL problem reported");
 }

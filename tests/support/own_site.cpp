@@ -1,6 +1,6 @@
 // The helpers of the holes suites: temp report dirs, named dsns, counts of one
 // server's backends, and job requests through a Stack.
-#include "support/holes.hpp"
+#include "support/own_site.hpp"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 
 #include "support/cli.hpp"
 
-namespace support::holes {
+namespace support::own_site {
 
 ReportDir::ReportDir(const Reports& reports) : path_(dir_.path()) {
     for (const auto& [name, sql] : reports)
@@ -145,4 +145,4 @@ nlohmann::json wait_job(const Stack& s, const std::string& id,
     return j;
 }
 
-}  // namespace support::holes
+}  // namespace support::own_site
