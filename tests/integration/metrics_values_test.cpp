@@ -60,19 +60,18 @@ BOOST_AUTO_TEST_SUITE(metrics_values)
 // waiting; connects counted as the server's backends appear; terminating them
 // counts as lost.
 BOOST_AUTO_TEST_CASE(pool_gauges_and_connection_counters) {
-    const std::string app = "own_metrics_pool";
     ReportDir reports(Reports{{"seven", sleeping_sections(7, 0.8, "own_metrics_seven")}});
     ServerOptions o;
     o.reports_dir = reports.path();
     o.pool_size = 5;
-    o.dsn = dsn_named(app);
     o.config["report_share"] = "1.0";
     Stack s(o);
+    const std::string app = s.server().application_name();
     Pg pg;
     Metrics m0 = s.metrics();
     BOOST_TEST(m0.value("asyncpage_pool_size") == 5);
     BOOST_TEST(m0.value("asyncpage_pool_waiting") == 0);
-    long long backends0 = count_backends(pg, app);
+    long long backends0 = pg.count_backends(app);
     BOOST_TEST(m0.value("asyncpage_pg_connects_total") == backends0);
 
     auto page = request_async(s.request("/reports/seven?format=json", 15000));
@@ -93,16 +92,13 @@ BOOST_AUTO_TEST_CASE(pool_gauges_and_connection_counters) {
     Metrics m1 = s.metrics();
     BOOST_TEST(m1.value("asyncpage_pool_waiting") == 0);
     BOOST_TEST(m1.value("asyncpage_pool_connections", {{"state", "idle"}}) == 5);
-    long long backends1 = count_backends(pg, app);
+    long long backends1 = pg.count_backends(app);
     BOOST_TEST(backends1 == 5);
     BOOST_TEST(m1.value("asyncpage_pg_connects_total") - m0.value("asyncpage_pg_connects_total") ==
                backends1 - backends0);
     BOOST_TEST(m1.value("asyncpage_pg_connections_lost_total") == 0);
 
-    long long killed = pg.scalar_int(
-        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE application_name = $1 AND backend_type = 'client backend') t",
-        app);
+    long long killed = pg.terminate_backends(app);
     BOOST_TEST_REQUIRE(killed == 5);
     // The loss shows when the worker notices (idle sockets are watched; a page
     // after it makes sure).

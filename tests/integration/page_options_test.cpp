@@ -170,14 +170,14 @@ BOOST_AUTO_TEST_CASE(concurrency_caps_sections_at_run_time) {
     o.reports_dir = reports.path();
     o.pool_size = 16;
     o.config["report_share"] = "1.0";
-    o.dsn = dsn_named("own_concurrency");
     Stack s(o);
     Pg pg;
     auto page = request_async(s.request("/reports/capped?format=json", 15000));
-    long long most = 0, waiting = 0;
+    int most = 0;
+    long long waiting = 0;
     auto start = Clock::now();
     while (page.wait_for(5ms) != std::future_status::ready && seconds_since(start) < 12) {
-        most = std::max(most, count_active(pg, "own_concurrency"));
+        most = std::max(most, pg.count_active(s.server().application_name(), "%own_cap%"));
         if (waiting == 0)
             waiting = static_cast<long long>(s.metrics().value("asyncpage_pool_waiting"));
     }

@@ -22,24 +22,6 @@ void ReportDir::write(const std::string& name, const std::string& sql) const {
     write_file(path_ / (name + ".sql"), sql);
 }
 
-std::string dsn_named(const std::string& application_name) {
-    return test_dsn() + " application_name=" + application_name;
-}
-
-long long count_backends(Pg& pg, const std::string& application_name) {
-    return pg.scalar_int(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
-        "AND backend_type = 'client backend'",
-        application_name);
-}
-
-long long count_active(Pg& pg, const std::string& application_name) {
-    return pg.scalar_int(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
-        "AND state = 'active' AND backend_type = 'client backend'",
-        application_name);
-}
-
 long long count_running(Pg& pg, const std::string& marker) {
     return pg.scalar_int(
         "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "

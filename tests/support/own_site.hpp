@@ -32,13 +32,6 @@ class ReportDir {
     std::filesystem::path path_;
 };
 
-// test_dsn() with application_name set, so that this server's report backends
-// can be told from every other server's.
-std::string dsn_named(const std::string& application_name);
-
-// Backends of `application_name` (any state / running a statement now).
-long long count_backends(Pg& pg, const std::string& application_name);
-long long count_active(Pg& pg, const std::string& application_name);
 // Backends (any application) whose current statement contains `marker`.
 long long count_running(Pg& pg, const std::string& marker);
 
