@@ -13,27 +13,14 @@
 #include <cstring>
 #include <stdexcept>
 
-extern char** environ;
+#include "support/env.hpp"
 
 namespace support {
 
 CliResult run_cli(const std::vector<std::string>& argv_in,
                   const std::map<std::string, std::string>& env_in,
                   std::chrono::milliseconds timeout) {
-    std::vector<std::string> args = argv_in;
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-        if (std::strncmp(*e, "ASYNCPAGE_", 10) != 0) env.emplace_back(*e);
-    }
-    for (const auto& [k, v] : env_in)
-        env.push_back(k + "=" + v);
-    std::vector<char*> argv, envp;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
+    ExecArgs exec(argv_in, env_in);
 
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
@@ -51,8 +38,8 @@ CliResult run_cli(const std::vector<std::string>& argv_in,
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
         ::signal(SIGPIPE, SIG_DFL);
-        execve(argv[0], argv.data(), envp.data());
-        dprintf(2, "exec %s: %s\n", argv[0], std::strerror(errno));
+        execve(exec.argv()[0], exec.argv(), exec.envp());
+        dprintf(2, "exec %s: %s\n", exec.argv()[0], std::strerror(errno));
         _exit(127);
     }
     ::close(fds[1]);

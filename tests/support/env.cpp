@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <thread>
 
+extern char** environ;
+
 namespace support {
 
 namespace fs = std::filesystem;
@@ -116,6 +118,21 @@ std::string unique_name(const std::string& prefix) {
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+ExecArgs::ExecArgs(std::vector<std::string> args, const std::map<std::string, std::string>& env)
+    : args_(std::move(args)) {
+    for (char** e = environ; *e != nullptr; ++e) {
+        if (std::strncmp(*e, "ASYNCPAGE_", 10) != 0) env_.emplace_back(*e);
+    }
+    for (const auto& [k, v] : env)
+        env_.push_back(k + "=" + v);
+    for (auto& a : args_)
+        argv_.push_back(a.data());
+    argv_.push_back(nullptr);
+    for (auto& e : env_)
+        envp_.push_back(e.data());
+    envp_.push_back(nullptr);
 }
 
 CommandResult run_command(const std::string& command, bool strip_asyncpage_env) {

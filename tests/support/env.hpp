@@ -5,7 +5,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace support {
 
@@ -65,6 +67,22 @@ std::string unique_name(const std::string& prefix);
 
 // Seconds elapsed since `start`, as a double.
 double seconds_since(Clock::time_point start);
+
+// argv and envp for execve of a test's child process: the test process's
+// environment without its ASYNCPAGE_* variables (so that the developer's shell
+// cannot change what a test runs), plus `env`.
+class ExecArgs {
+  public:
+    ExecArgs(std::vector<std::string> args, const std::map<std::string, std::string>& env);
+    ExecArgs(const ExecArgs&) = delete;
+    ExecArgs& operator=(const ExecArgs&) = delete;
+    char* const* argv() { return argv_.data(); }
+    char* const* envp() { return envp_.data(); }
+
+  private:
+    std::vector<std::string> args_, env_;
+    std::vector<char*> argv_, envp_;
+};
 
 struct CommandResult {
     int status = -1;     // exit code; 128+N when killed by signal N

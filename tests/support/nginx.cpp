@@ -64,7 +64,17 @@ std::string nginx_binary() {
 
 }  // namespace
 
-Nginx::Nginx(const fs::path& socket) {
+Nginx::Nginx(const fs::path& socket)
+    : Nginx(socket, [](const fs::path& prefix, int port, const fs::path& sock) {
+          std::string conf = read_file(nginx_template());
+          replace_all(conf, "@PREFIX@", prefix.string());
+          replace_all(conf, "@PORT@", std::to_string(port));
+          replace_all(conf, "@SOCKET@", sock.string());
+          replace_all(conf, "@USER@", geteuid() == 0 ? "user root;" : "");
+          return conf;
+      }) {}
+
+Nginx::Nginx(const fs::path& socket, Render render) : render_(std::move(render)) {
     // The free port may be taken between picking and binding: try a few.
     std::string failure;
     for (int attempt = 0; attempt < 3; ++attempt) {
@@ -84,12 +94,8 @@ Nginx::Nginx(const fs::path& socket) {
 }
 
 bool Nginx::launch(const fs::path& socket, std::string& failure) {
-    std::string conf = read_file(nginx_template());
     port_ = free_tcp_port();
-    replace_all(conf, "@PREFIX@", dir_.path().string());
-    replace_all(conf, "@PORT@", std::to_string(port_));
-    replace_all(conf, "@SOCKET@", socket.string());
-    replace_all(conf, "@USER@", geteuid() == 0 ? "user root;" : "");
+    std::string conf = render_(dir_.path(), port_, socket);
     fs::path conf_path = dir_ / "nginx.conf";
     write_file(conf_path, conf);
 

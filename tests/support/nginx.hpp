@@ -1,10 +1,11 @@
 #pragma once
-// A private nginx in front of one asyncpage socket: renders nginx/local.conf.in
-// into a temp prefix (@PREFIX@, @PORT@, @SOCKET@, @USER@), starts it on a free
-// 127.0.0.1 port and stops it on destruction.
+// A private nginx in front of one asyncpage socket: renders its nginx.conf into a
+// temp prefix (by default nginx/local.conf.in: @PREFIX@, @PORT@, @SOCKET@, @USER@),
+// starts it on a free 127.0.0.1 port and stops it on destruction.
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "support/env.hpp"
@@ -13,8 +14,13 @@ namespace support {
 
 class Nginx {
   public:
-    explicit Nginx(const std::filesystem::path& socket);
-    ~Nginx();
+    // The nginx.conf text for a prefix (the temp dir), a port and the asyncpage
+    // socket; it may write files of its own into the prefix.
+    using Render = std::function<std::string(const std::filesystem::path& prefix, int port,
+                                             const std::filesystem::path& socket)>;
+    explicit Nginx(const std::filesystem::path& socket);  // nginx/local.conf.in
+    Nginx(const std::filesystem::path& socket, Render render);
+    virtual ~Nginx();
     Nginx(const Nginx&) = delete;
     Nginx& operator=(const Nginx&) = delete;
 
@@ -30,6 +36,7 @@ class Nginx {
     // false with `failure` set when nginx exits non-zero.
     bool launch(const std::filesystem::path& socket, std::string& failure);
     pid_t master_pid() const;
+    Render render_;
     TempDir dir_{"asyncpage-nginx"};
     int port_ = 0;
     bool running_ = false;

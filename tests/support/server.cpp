@@ -18,8 +18,6 @@
 
 #include "support/log_registry.hpp"
 
-extern char** environ;
-
 namespace support {
 
 namespace fs = std::filesystem;
@@ -108,20 +106,7 @@ void Server::start(std::chrono::milliseconds ready_timeout) {
     write_file(config, toml);
 
     std::string binary = server_binary();
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-        if (std::strncmp(*e, "ASYNCPAGE_", 10) != 0) env.emplace_back(*e);
-    }
-    for (const auto& [k, v] : options_.env)
-        env.push_back(k + "=" + v);
-    std::vector<std::string> args = {binary, "serve", "--config", config.string()};
-    std::vector<char*> argv, envp;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
+    ExecArgs exec({binary, "serve", "--config", config.string()}, options_.env);
     std::string log = log_path().string();
 
     pid_t parent = getpid();
@@ -142,8 +127,8 @@ void Server::start(std::chrono::milliseconds ready_timeout) {
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
         ::signal(SIGPIPE, SIG_DFL);  // GlobalSetup ignores it in the test process
-        execve(argv[0], argv.data(), envp.data());
-        dprintf(2, "exec %s: %s\n", argv[0], std::strerror(errno));
+        execve(exec.argv()[0], exec.argv(), exec.envp());
+        dprintf(2, "exec %s: %s\n", exec.argv()[0], std::strerror(errno));
         _exit(127);
     }
 

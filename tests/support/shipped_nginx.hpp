@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-#include "support/env.hpp"
+#include "support/nginx.hpp"
 
 namespace support {
 
@@ -22,22 +22,10 @@ std::filesystem::path shipped_site();
 std::string render_shipped_site(const std::string& site, const std::filesystem::path& socket,
                                 int port);
 
-class ShippedNginx {
+// nginx with the shipped site, in a minimal nginx.conf shaped like Debian's.
+class ShippedNginx : public Nginx {
   public:
     explicit ShippedNginx(const std::filesystem::path& socket);
-    ~ShippedNginx();
-    ShippedNginx(const ShippedNginx&) = delete;
-    ShippedNginx& operator=(const ShippedNginx&) = delete;
-
-    int port() const { return port_; }
-    std::string url(const std::string& path) const;
-    std::filesystem::path error_log() const { return dir_ / "error.log"; }
-    void stop();
-
-  private:
-    TempDir dir_{"asyncpage-shipped-nginx"};
-    int port_ = 0;
-    bool running_ = false;
 };
 
 }  // namespace support
