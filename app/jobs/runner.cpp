@@ -55,9 +55,7 @@ class Runner::Run final : public run::RunListener {
             return;
         }
         run_.start(std::get<reports::BoundValues>(std::move(validated)),
-                   runner_.options_.job_timeout,
-                   fmt::format("did not finish within job_timeout ({} s)",
-                               format_seconds(runner_.options_.job_timeout)));
+                   runner_.options_.job_timeout);
     }
 
     // The job was cancelled (or failed) elsewhere: stop the queries, keep what ran.
@@ -81,6 +79,10 @@ class Runner::Run final : public run::RunListener {
   private:
     // run::RunListener
     void on_finished() override { finish(); }
+    std::string timeout_message() const override {
+        return fmt::format("did not finish within job_timeout ({} s)",
+                           format_seconds(runner_.options_.job_timeout));
+    }
     void on_deadline(const std::string&) override { finish(); }
 
     // asyncpage.progress(pct, message): SQLSTATE AP001, detail "asyncpage.progress N".

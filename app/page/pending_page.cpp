@@ -45,9 +45,12 @@ void PendingPage::start() {
     request_->watch_hangup([this] { on_client_gone(); });
     // Only the exported section runs for CSV; the others are not part of its answer.
     run_.start(std::move(values_), report_->timeout,
-               fmt::format("did not finish within the report's {} s timeout",
-                           format_seconds(report_->timeout)),
                output_ == Output::Csv ? std::optional(csv_section_) : std::nullopt);
+}
+
+std::string PendingPage::timeout_message() const {
+    return fmt::format("did not finish within the report's {} s timeout",
+                       format_seconds(report_->timeout));
 }
 
 void PendingPage::on_finished() {

@@ -62,6 +62,7 @@ class PendingPage final : public run::RunListener {
     bool on_rows(model::SectionResult& result, std::size_t section,
                  model::PgResultPtr rows) override;
     void on_section_error(const std::string& sqlstate, const std::string& message) override;
+    std::string timeout_message() const override;
     void on_deadline(const std::string& message) override;
     void on_finished() override;
 

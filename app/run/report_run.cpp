@@ -33,8 +33,7 @@ double ReportRun::since_start() const {
     return ms_between(started_, loop_.now());
 }
 
-void ReportRun::start(reports::BoundValues values, Millis budget, std::string timeout_message,
-                      std::optional<std::size_t> only) {
+void ReportRun::start(reports::BoundValues values, Millis budget, std::optional<std::size_t> only) {
     values_ = std::move(values);
     value_ptrs_.reserve(values_.size());
     for (auto& v : values_)
@@ -45,7 +44,6 @@ void ReportRun::start(reports::BoundValues values, Millis budget, std::string ti
         tasks_ = make_tasks(*this, *report_);
     }
     tasks_running_ = tasks_.size();
-    timeout_message_ = std::move(timeout_message);
     deadline_ = loop_.add_timer(budget, [this] {
         deadline_ = 0;
         on_deadline();
@@ -77,8 +75,9 @@ void ReportRun::on_task_done() {
 // Where a page's `timeout:` and a job's job_timeout end the run.
 void ReportRun::on_deadline() {
     if (stopped_) return;
-    stop(SectionStatus::Timeout, timeout_message_);
-    listener_.on_deadline(timeout_message_);
+    std::string message = listener_.timeout_message();
+    stop(SectionStatus::Timeout, message);
+    listener_.on_deadline(message);
 }
 
 }  // namespace asyncpage::run

@@ -35,6 +35,9 @@ class RunListener {
         (void)message;
     }
     virtual void on_notice(const PGresult* notice) { (void)notice; }
+    // What an unfinished section says when the deadline passed. Asked only then, so
+    // that a page that finishes in time formats nothing.
+    virtual std::string timeout_message() const = 0;
     // The deadline passed; every unfinished section is already stopped as Timeout
     // with `message`.
     virtual void on_deadline(const std::string& message) = 0;
@@ -52,8 +55,9 @@ class ReportRun final : public TaskHost {
     ReportRun& operator=(const ReportRun&) = delete;
 
     // Runs every section, or only `only` (a CSV export), within `budget`. When the
-    // budget passes, unfinished sections end as Timeout with `timeout_message`.
-    void start(reports::BoundValues values, Millis budget, std::string timeout_message,
+    // budget passes, unfinished sections end as Timeout with the listener's
+    // timeout_message().
+    void start(reports::BoundValues values, Millis budget,
                std::optional<std::size_t> only = std::nullopt);
     // Stops what is unfinished (waits forgotten, queries cancelled) and the deadline.
     void stop(model::SectionStatus unfinished, const std::string& message);
@@ -95,7 +99,6 @@ class ReportRun final : public TaskHost {
     std::vector<std::unique_ptr<SectionTask>> tasks_;
     std::size_t tasks_running_ = 0;
     loop::TimerId deadline_ = 0;
-    std::string timeout_message_;
     bool stopped_ = false;
 };
 
