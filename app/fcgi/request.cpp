@@ -5,6 +5,7 @@
 #include <fcgiapp.h>
 
 #include "fcgi/listener.hpp"
+#include "http/security.hpp"
 
 #include <sys/socket.h>
 
@@ -17,6 +18,20 @@ namespace {
 std::string param(FCGX_Request& r, const char* name) {
     const char* v = FCGX_GetParam(name, r.envp);
     return v ? std::string(v) : std::string();
+}
+
+// The last value of a param sent more than once. nginx sends every fastcgi_param
+// line, so a site that overrides the stock `REMOTE_USER $remote_user` (filled from
+// any Authorization: Basic header) sends both, and FCGX_GetParam would return the
+// client's; the later line is the site's decision (README, "Security").
+std::string last_param(FCGX_Request& r, std::string_view name) {
+    const char* found = nullptr;
+    for (char** p = r.envp; p && *p; ++p) {
+        std::string_view kv(*p);
+        if (kv.size() > name.size() && kv.starts_with(name) && kv[name.size()] == '=')
+            found = *p + name.size() + 1;
+    }
+    return found ? std::string(found) : std::string();
 }
 }  // namespace
 
@@ -52,7 +67,11 @@ void Request::read_params(std::size_t max_body, bool body_buffered) {
     http_.query = param(r, "QUERY_STRING");
     http_.accept = param(r, "HTTP_ACCEPT");
     http_.content_type = param(r, "CONTENT_TYPE");
-    http_.remote_user = param(r, "REMOTE_USER");
+    http_.remote_user = last_param(r, "REMOTE_USER");
+    http_.remote_addr = param(r, "REMOTE_ADDR");
+    http_.host = param(r, "HTTP_HOST");
+    http_.origin = param(r, "HTTP_ORIGIN");
+    http_.sec_fetch_site = param(r, "HTTP_SEC_FETCH_SITE");
     std::string len = param(r, "CONTENT_LENGTH");
     std::size_t n = 0;
     auto [p, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
@@ -83,6 +102,7 @@ void Request::write_headers(int status, std::string_view content_type,
     head += "\r\nContent-Type: ";
     head += content_type;
     head += "\r\n";
+    head += http::security_headers(content_type);
     head += extra_headers;
     head += "\r\n";
     write(head);
@@ -108,6 +128,7 @@ void Request::respond(int status, std::string_view content_type, std::string_vie
     out += "\r\nContent-Length: ";
     out += std::to_string(body.size());
     out += "\r\n";
+    out += http::security_headers(content_type);
     out += extra_headers;
     out += "\r\n";
     out += body;

@@ -18,6 +18,10 @@ struct Request {
     std::string accept;        // HTTP_ACCEPT
     std::string content_type;  // CONTENT_TYPE
     std::string remote_user;   // REMOTE_USER, empty when none
+    std::string remote_addr;   // REMOTE_ADDR: owner of the quota when there is no user
+    std::string host;          // HTTP_HOST
+    std::string origin;        // HTTP_ORIGIN
+    std::string sec_fetch_site;  // HTTP_SEC_FETCH_SITE
     std::size_t content_length = 0;
     std::string body;  // read when it fit the listener's peek (see fcgi::Request)
 };
