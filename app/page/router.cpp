@@ -4,8 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "http/security.hpp"
 #include "log/log.hpp"
 #include "page/respond.hpp"
 #include "render/assets.hpp"
@@ -36,8 +38,15 @@ Catalog make_catalog(reports::ReportSet set) {
     for (auto& [name, report] : set.reports) {
         c.reports.emplace(name, std::make_shared<const reports::Report>(std::move(report)));
     }
-    for (auto& e : set.errors)
-        c.broken.push_back(e.to_string());
+    // What visitors of the index see: the report's name, line and problem, never the
+    // server's path to it (the log and `asyncpage check` have the full FILE:LINE).
+    for (auto& e : set.errors) {
+        std::filesystem::path file(e.file);
+        std::string what = file.extension() == ".sql" ? "report " + file.stem().string()
+                                                      : std::string("reports directory");
+        if (e.line > 0) what += " line " + std::to_string(e.line);
+        c.broken.push_back(what + ": " + e.message);
+    }
     return c;
 }
 
@@ -79,6 +88,15 @@ void Router::handle(std::unique_ptr<fcgi::Request> request) {
         error(*request, format, 413,
               fmt::format("request body of {} bytes is larger than max_body ({} bytes)",
                           http.content_length, config_.max_body));
+        return;
+    }
+    // Before anything can change: a form on another site must not create or cancel
+    // jobs with the visitor's credentials (README, "Security").
+    if (std::string why = http::cross_origin_refusal(http); !why.empty()) {
+        spdlog::warn("refused a cross-origin {} {}: {}", http.method, http.path, why);
+        error(*request, format, 403,
+              "cross-origin request refused: " + http.method +
+                  " must come from this site's own pages (" + why + ")");
         return;
     }
     if (pending() >= static_cast<std::size_t>(config_.max_pending)) {
