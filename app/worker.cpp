@@ -73,18 +73,21 @@ int run_worker(const config::Config& config, int listen_fd,
     run_options.share = 1.0;
     run_options.statement_timeout = config.job_timeout + Millis(500);
     pg::Pool run_pool(loop, run_options);
-    jobs::Hub hub(loop, config.jobs_dsn);
+    jobs::Store store(meta);
+    jobs::Hub hub(loop, config.jobs_dsn, store);
     jobs::RunnerOptions runner_options;
     runner_options.slots = config.job_slots;
     runner_options.job_timeout = config.job_timeout;
     runner_options.retention = config.job_retention;
-    jobs::Store store(meta);
     jobs::Runner runner(loop, run_pool, store, catalog->reports, runner_options);
     page::JobRoutes job_routes(loop, store, hub, [&catalog](const std::string& name) {
         auto it = catalog->reports.find(name);
         return it == catalog->reports.end() ? nullptr : it->second;
     });
+    job_routes.set_max_queued(config.job_max_queued);
     hub.on_any = [&runner](const jobs::JobEvent& ev, const std::string&) { runner.on_event(ev); };
+    hub.wanted = [&runner](const std::string& id) { return runner.runs(id); };
+    hub.on_queued = [&runner] { runner.on_event(jobs::JobEvent{"", "queued", 0}); };
     hub.on_resync = [&runner, &job_routes] {
         job_routes.resync();
         runner.on_event(jobs::JobEvent{"", "queued", 0});  // claim what was queued meanwhile

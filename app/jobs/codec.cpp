@@ -137,8 +137,13 @@ model::JobView decode_job_view(const std::string& text, std::string_view params)
         if (auto it = j.find("version"); it != j.end() && it->is_number_integer())
             v.version = it->get<std::int64_t>();
         if (auto it = j.find("error"); it != j.end() && it->is_object()) {
-            v.error_sqlstate = it->value("sqlstate", "");
-            v.error_message = it->value("message", "");
+            // Not value("sqlstate", ""): it throws on a null (a JSON null is present).
+            auto field = [&](const char* key) {
+                auto f = it->find(key);
+                return f != it->end() && f->is_string() ? f->get<std::string>() : std::string();
+            };
+            v.error_sqlstate = field("sqlstate");
+            v.error_message = field("message");
         }
     }
     v.params = decode_params(params);

@@ -11,6 +11,14 @@
 namespace asyncpage::jobs {
 
 namespace {
+// A payload as one log line: control bytes (a newline would forge a log line) as '?'.
+std::string printable(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+}
+
 pg::PoolOptions listen_pool(std::string dsn) {
     pg::PoolOptions o;
     o.dsn = std::move(dsn);
@@ -21,8 +29,8 @@ pg::PoolOptions listen_pool(std::string dsn) {
 }
 }  // namespace
 
-Hub::Hub(loop::EventLoop& loop, std::string dsn)
-    : loop_(loop), pool_(loop, listen_pool(std::move(dsn))) {}
+Hub::Hub(loop::EventLoop& loop, std::string dsn, Store& store)
+    : loop_(loop), store_(store), pool_(loop, listen_pool(std::move(dsn))) {}
 
 Hub::~Hub() {
     loop_.cancel_timer(retry_timer_);
@@ -42,7 +50,7 @@ void Hub::listen() {
 
 void Hub::on_connection(pg::PgConnection& conn) {
     conn.on_notify = [this](const PGnotify& n) {
-        if (n.extra) deliver(n.extra);
+        if (n.extra) on_notification(n.extra);
     };
     std::string sql = std::string("LISTEN ") + kChannel;
     if (!conn.send(sql, 0, nullptr, nullptr, false, this)) {
@@ -102,10 +110,46 @@ void Hub::remove(Watcher* w) {
     if (list.empty()) watchers_.erase(it);
 }
 
+void Hub::on_notification(std::string_view payload) {
+    auto hint = parse_job_hint(payload);
+    if (!hint) {
+        // Logged sparingly: whoever can NOTIFY can send many.
+        if (ignored_++ % 1000 == 0)
+            spdlog::warn("job events: ignoring a notification without a job id ({} so far): {}",
+                         ignored_, printable(payload.substr(0, 200)));
+        return;
+    }
+    if (hint->queued && on_queued) on_queued();
+    if (watchers_.count(hint->id) || (wanted && wanted(hint->id))) read_back(hint->id);
+}
+
+void Hub::read_back(const std::string& id) {
+    auto [it, fresh] = reading_.try_emplace(id, false);
+    if (!fresh) {
+        it->second = true;  // read again when the one in flight is back
+        return;
+    }
+    std::weak_ptr<bool> alive = alive_;
+    store_.read_job(id, [this, alive, id](pg::Outcome& o, const std::optional<std::string>& json) {
+        if (alive.expired()) return;
+        auto again = reading_.find(id);
+        bool dirty = again != reading_.end() && again->second;
+        reading_.erase(id);
+        if (!o.ok) {
+            spdlog::warn("job events: reading job {} back failed: {} (SQLSTATE {})", id, o.message,
+                         o.sqlstate);
+        } else if (json) {
+            deliver(*json);
+        }  // else deleted meanwhile (job_retention): nothing to tell
+        if (dirty) read_back(id);
+    });
+}
+
 void Hub::deliver(const std::string& json) {
     auto event = parse_job_event(json);
     if (!event) {
-        spdlog::warn("job events: ignoring a notification that is not a job: {:.200}", json);
+        spdlog::error("job events: a job read from asyncpage.jobs is not a job JSON: {:.200}",
+                      json);
         return;
     }
     if (on_any) on_any(*event, json);

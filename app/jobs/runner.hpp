@@ -46,6 +46,7 @@ class Runner {
     // queue for another worker (or the next start). `done` runs once that is stored.
     void drain(std::function<void()> done);
     std::size_t running() const { return runs_.size(); }
+    bool runs(const std::string& id) const { return runs_.count(id) > 0; }
     const JobStats& stats() const { return stats_; }
     const std::string& runner_id() const { return runner_id_; }
 

@@ -10,9 +10,10 @@
 namespace asyncpage::jobs {
 
 namespace {
+// No row: the quota key has job_max_queued queued jobs (sql/migrations/003_job_quota.sql).
 constexpr const char* kCreateSql = R"sql(
-INSERT INTO asyncpage.jobs (report, params, owner) VALUES ($1, $2::jsonb, $3)
-RETURNING id::text, asyncpage.job_json(jobs)::text)sql";
+SELECT j.id::text, asyncpage.job_json(j)::text
+FROM asyncpage.create_job($1, $2::jsonb, $3, $4, $5::int) j)sql";
 
 constexpr const char* kReadSql = R"sql(
 SELECT asyncpage.job_json(j)::text, j.params::text FROM asyncpage.jobs j
@@ -20,6 +21,9 @@ WHERE j.id = $1::uuid AND (j.owner IS NULL OR j.owner = $2))sql";
 
 // Cancels a queued or running job; for a finished one, returns it unchanged. The
 // runner hears the change through the notification and cancels the query.
+constexpr const char* kReadJobSql = R"sql(
+SELECT asyncpage.job_json(j)::text FROM asyncpage.jobs j WHERE j.id = $1::uuid)sql";
+
 constexpr const char* kCancelSql = R"sql(
 WITH c AS (
   UPDATE asyncpage.jobs j SET state = 'cancelled', finished_at = now()
@@ -105,11 +109,17 @@ bool schema_missing(const pg::Outcome& o) {
 }
 
 void Store::create(const std::string& report, const std::string& params_json, pg::Param owner,
-                   Answer<const CreatedJob&> done) {
-    meta_.run("jobs:write", kCreateSql, {report, params_json, std::move(owner)},
+                   const std::string& quota_key, int max_queued, Answer<const CreatedJob&> done) {
+    meta_.run("jobs:write", kCreateSql,
+              {report, params_json, std::move(owner), quota_key, std::to_string(max_queued)},
               [done = std::move(done)](pg::Outcome& o) {
                   CreatedJob job;
-                  if (o.ok) job = {o.text(0, 0), o.text(0, 1)};
+                  if (o.ok && o.rows() > 0) {
+                      job.id = o.text(0, 0);
+                      job.json = o.text(0, 1);
+                  } else if (o.ok) {
+                      job.over_quota = true;
+                  }
                   done(o, job);
               });
 }
@@ -122,6 +132,14 @@ void Store::read(const std::string& id, pg::Param owner,
                   if (o.ok && o.rows() > 0) job = StoredJob{o.text(0, 0), o.text(0, 1)};
                   done(o, job);
               });
+}
+
+void Store::read_job(const std::string& id, Answer<const std::optional<std::string>&> done) {
+    meta_.run("jobs:read", kReadJobSql, {id}, [done = std::move(done)](pg::Outcome& o) {
+        std::optional<std::string> json;
+        if (o.ok && o.rows() > 0) json = o.text(0, 0);
+        done(o, json);
+    });
 }
 
 void Store::cancel(const std::string& id, pg::Param owner,

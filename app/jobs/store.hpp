@@ -22,6 +22,7 @@ struct StoredJob {
 
 struct CreatedJob {
     std::string id, json;
+    bool over_quota = false;  // nothing was created: job_max_queued reached
 };
 
 struct CancelledJob {
@@ -44,12 +45,17 @@ class Store {
 
     explicit Store(pg::Statements& meta) : meta_(meta) {}
 
-    // The HTTP side. `owner` is REMOTE_USER, or NULL.
+    // The HTTP side. `owner` is REMOTE_USER, or NULL. `quota_key` names whose queued
+    // jobs count against `max_queued` (the owner, or the client's address).
     void create(const std::string& report, const std::string& params_json, pg::Param owner,
-                Answer<const CreatedJob&> done);
+                const std::string& quota_key, int max_queued, Answer<const CreatedJob&> done);
     void read(const std::string& id, pg::Param owner, Answer<const std::optional<StoredJob>&> done);
     void cancel(const std::string& id, pg::Param owner,
                 Answer<const std::optional<CancelledJob>&> done);
+    // The job's JSON, whoever owns it (the hub reading a job back after a
+    // notification: its watchers were owner-checked when they started); nullopt
+    // when there is no such job.
+    void read_job(const std::string& id, Answer<const std::optional<std::string>&> done);
     // The stored sections in file order; an empty list when the job never ran.
     void read_result(const std::string& id, Answer<std::vector<model::SectionResult>&> done);
 

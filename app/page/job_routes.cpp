@@ -173,11 +173,27 @@ void JobRoutes::create(std::unique_ptr<fcgi::Request> request,
     // Stored as given (first value of each declared param): validated again when
     // the job runs, against the report file of that moment.
     auto held = hold(std::move(request), format);
-    store_.create(report->name, jobs::encode_params(*report, fields),
-                  owner_of(held->request->http()),
-                  [this, held](pg::Outcome& o, const jobs::CreatedJob& job) {
+    const http::Request& h = held->request->http();
+    // Whose queue this job counts against (README, "Security"): the verified user,
+    // else the client's address (behind a proxy that is the proxy's, unless nginx's
+    // realip module restores it).
+    std::string quota_key =
+        h.remote_user.empty() ? "addr:" + h.remote_addr : "user:" + h.remote_user;
+    store_.create(report->name, jobs::encode_params(*report, fields), owner_of(h), quota_key,
+                  max_queued_,
+                  [this, held, quota_key](pg::Outcome& o, const jobs::CreatedJob& job) {
                       if (!o.ok) {
                           db_error(held, o, "create the job");
+                          return;
+                      }
+                      if (job.over_quota) {
+                          spdlog::warn("refused a job for {}: {} jobs already queued", quota_key,
+                                       max_queued_);
+                          fail(held, 429,
+                               fmt::format("too many queued jobs: {} of yours are waiting to run "
+                                           "(job_max_queued); retry once some have started",
+                                           max_queued_),
+                               "Retry-After: 30\r\n");
                           return;
                       }
                       ++counters_.created;

@@ -48,6 +48,8 @@ class JobRoutes {
     void drain();
     // The hub reconnected: re-read every watched job, since notifications were lost.
     void resync();
+    // job_max_queued: queued jobs one owner (or client address) may have.
+    void set_max_queued(int n) { max_queued_ = n; }
 
     class Held;
     class Watch;
@@ -86,6 +88,7 @@ class JobRoutes {
     loop::TimerId heartbeat_timer_ = 0;
     JobCounters counters_;
     bool draining_ = false;
+    int max_queued_ = 100;
 };
 
 }  // namespace asyncpage::page
