@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 #include <mutex>
 #include <regex>
+#include <sstream>
 
 #include "support/own_site.hpp"
 #include "support/shipped_nginx.hpp"
@@ -36,12 +37,14 @@ const char* const page_report =
     "-- section: one\n"
     "SELECT :n AS own_shipped;\n";
 
-// A server (default max_body, one worker) behind the shipped site.
+// A server (default max_body, one worker) behind the shipped site, with a
+// deployment's own lines when given (an auth recipe).
 struct ShippedStack {
     ReportDir reports{Reports{{"page", page_report}, {"eventsjob", events_job}}};
     Server server;
     ShippedNginx nginx;
-    ShippedStack() : server(options(reports)), nginx(server.socket_path()) {}
+    explicit ShippedStack(ShippedNginx::Adjust adjust = {})
+        : server(options(reports)), nginx(server.socket_path(), std::move(adjust)) {}
     static ServerOptions options(const ReportDir& r) {
         ServerOptions o;
         o.workers = 1;
@@ -72,6 +75,65 @@ std::string block(const std::string& text, const std::string& head) {
     }
     BOOST_FAIL("unbalanced block " << head);
     return {};
+}
+
+// Every `from` in `text` becomes `to`; how many there were.
+int replace_all(std::string& text, const std::string& from, const std::string& to) {
+    int n = 0;
+    for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos)) {
+        text.replace(pos, from.size(), to);
+        pos += to.size();
+        ++n;
+    }
+    return n;
+}
+
+// An auth recipe (nginx/NAME.conf) included after every `fastcgi_param REMOTE_USER "";`
+// of the site, as README's deployment section says to.
+void include_recipe(std::string& site, const std::string& recipe_text,
+                    const std::filesystem::path& dir, const std::string& name) {
+    write_file(dir / (name + ".conf"), recipe_text);
+    const std::string blank = "fastcgi_param REMOTE_USER \"\";";
+    int n = replace_all(site, blank, blank + " include " + (dir / (name + ".conf")).string() + ";");
+    if (n < 3) throw std::runtime_error("the site has " + std::to_string(n) + " REMOTE_USER lines");
+}
+
+// Basic credentials as curl -u sends them.
+std::string basic(const std::string& user_colon_password) {
+    static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const std::string& in = user_colon_password;
+    std::string out;
+    for (size_t i = 0; i < in.size(); i += 3) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+        if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+        out += b64[(v >> 18) & 63];
+        out += b64[(v >> 12) & 63];
+        out += i + 1 < in.size() ? b64[(v >> 6) & 63] : '=';
+        out += i + 2 < in.size() ? b64[v & 63] : '=';
+    }
+    return "Authorization: Basic " + out;
+}
+
+// Creates a job through the site with `headers` (credentials); its id, or "" with
+// the status in `status`.
+std::string post_job(ShippedStack& st, std::vector<std::string> headers, long* status = nullptr) {
+    Request create;
+    create.url = st.url("/reports/eventsjob/jobs");
+    create.method = "POST";
+    create.headers = std::move(headers);
+    create.headers.push_back("Accept: application/json");
+    create.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    create.body = "steps=1&step_ms=0";
+    Response c = request(create);
+    if (status) *status = c.status;
+    if (c.status != 202) return {};
+    return parse_json(c)["id"];
+}
+
+long job_status(ShippedStack& st, const std::string& id, std::vector<std::string> headers) {
+    headers.push_back("Accept: application/json");
+    return get(st.url("/jobs/" + id), headers).status;
 }
 
 std::string directive(const std::string& text, const std::string& name) {
@@ -186,6 +248,107 @@ BOOST_AUTO_TEST_CASE(timeouts_and_buffering_cover_asyncpage_limits) {
         BOOST_TEST(!contains(*loc, "fastcgi_request_buffering off"));
     }
     BOOST_TEST(directive(site, "client_max_body_size") == "1m");
+}
+
+// Debian's fastcgi_params passes `REMOTE_USER $remote_user`, which nginx fills
+// from any Authorization: Basic header even where nothing checks it. Through the
+// shipped site (no auth configured) such a header makes no job anyone's.
+BOOST_AUTO_TEST_CASE(a_client_chosen_basic_user_owns_no_job) {
+    migrate_test_db();
+    ShippedStack st;
+    long status = 0;
+    std::string id = post_job(st, {basic("alice:x")}, &status);
+    BOOST_TEST_REQUIRE(status == 202, "creating: " << status);
+    // Had alice's header made the job hers, anyone else would get 404.
+    BOOST_TEST(job_status(st, id, {}) == 200, "the job became alice's");
+    BOOST_TEST(job_status(st, id, {basic("bob:y")}) == 200, "the job became alice's");
+    BOOST_TEST(job_status(st, id, {basic("alice:x")}) == 200);
+}
+
+// README's auth_basic recipe (nginx/auth_basic.conf) in the shipped site: the
+// user nginx verified owns the job; a wrong password gets nowhere.
+BOOST_AUTO_TEST_CASE(auth_basic_recipe_passes_the_verified_user) {
+    migrate_test_db();
+    ShippedStack st([](std::string& site, std::string&, const std::filesystem::path& dir) {
+        // nginx reads {PLAIN} entries too: no htpasswd tool needed in the test.
+        write_file(dir / "htpasswd", "alice:{PLAIN}secret\nbob:{PLAIN}hunter2\n");
+        std::string recipe =
+            read_file(std::filesystem::path(ASYNCPAGE_SOURCE_DIR) / "nginx" / "auth_basic.conf");
+        if (replace_all(recipe, "/etc/nginx/asyncpage.htpasswd", (dir / "htpasswd").string()) != 1)
+            throw std::runtime_error("nginx/auth_basic.conf: no htpasswd path to substitute");
+        include_recipe(site, recipe, dir, "auth_basic");
+    });
+    long status = 0;
+    post_job(st, {}, &status);
+    BOOST_TEST(status == 401, "no credentials: " << status);
+    post_job(st, {basic("alice:wrong")}, &status);
+    BOOST_TEST(status == 401, "a wrong password: " << status);
+    std::string id = post_job(st, {basic("alice:secret")}, &status);
+    BOOST_TEST_REQUIRE(status == 202, "alice: " << status);
+    BOOST_TEST(job_status(st, id, {basic("alice:secret")}) == 200);
+    BOOST_TEST(job_status(st, id, {basic("bob:hunter2")}) == 404, "bob sees alice's job");
+}
+
+// README's auth_request recipe (nginx/auth_request.conf, with the internal location
+// its comment gives) against a stand-in SSO service: the user the service names
+// owns the job, whatever Authorization header the client adds.
+BOOST_AUTO_TEST_CASE(auth_request_recipe_passes_the_sso_user) {
+    migrate_test_db();
+    ShippedStack st([](std::string& site, std::string& http, const std::filesystem::path& dir) {
+        std::string recipe =
+            read_file(std::filesystem::path(ASYNCPAGE_SOURCE_DIR) / "nginx" / "auth_request.conf");
+        // The internal location, as the recipe's comment gives it, uncommented.
+        std::string location;
+        std::istringstream lines(recipe);
+        bool in = false;
+        for (std::string line; std::getline(lines, line);) {
+            if (line.starts_with("#   location = /_asyncpage_auth")) in = true;
+            if (in) location += line.substr(std::min<size_t>(line.size(), 1)) + "\n";
+            if (in && line == "#   }") break;
+        }
+        std::string sso = "http://unix:" + (dir / "sso.sock").string() + ":/verify";
+        if (replace_all(location, "http://127.0.0.1:4180/oauth2/auth", sso) != 1)
+            throw std::runtime_error("nginx/auth_request.conf: no internal location to use");
+        include_recipe(site, recipe, dir, "auth_request");
+        size_t end = site.rfind('}');
+        site.insert(end, location);
+        // The stand-in SSO: a session cookie names the user, like oauth2-proxy's
+        // answer header; no cookie is 401.
+        http += "    server {\n        listen unix:" + (dir / "sso.sock").string() +
+                ";\n        location /verify {\n"
+                "            if ($http_cookie ~ \"sso=(\\w+)\") {\n"
+                "                add_header X-Auth-Request-User $1;\n"
+                "                return 200;\n            }\n"
+                "            return 401;\n        }\n    }\n";
+    });
+    long status = 0;
+    post_job(st, {}, &status);
+    BOOST_TEST(status == 401, "no session: " << status);
+    std::string id = post_job(st, {"Cookie: sso=carol", basic("alice:x")}, &status);
+    BOOST_TEST_REQUIRE(status == 202, "carol: " << status);
+    BOOST_TEST(job_status(st, id, {"Cookie: sso=carol"}) == 200);
+    BOOST_TEST(job_status(st, id, {"Cookie: sso=dave"}) == 404, "dave sees carol's job");
+    BOOST_TEST(job_status(st, id, {"Cookie: sso=alice", basic("carol:x")}) == 404,
+               "a Basic header chose the user");
+}
+
+// limit_req on job creation: a burst beyond the site's allowance is nginx's 429
+// before it reaches asyncpage.
+BOOST_AUTO_TEST_CASE(job_creation_is_rate_limited) {
+    migrate_test_db();
+    ShippedStack st;
+    int created = 0, limited = 0;
+    for (int i = 0; i < 30; ++i) {
+        long status = 0;
+        post_job(st, {}, &status);
+        created += status == 202;
+        limited += status == 429;
+    }
+    BOOST_TEST_MESSAGE(created << " created, " << limited << " refused");
+    BOOST_TEST(limited >= 5, "no rate limit on job creation");
+    BOOST_TEST(created >= 20, "the burst allowance is gone");
+    std::string site = read_file(shipped_site());
+    BOOST_TEST(contains(block(site, "location ~ ^/jobs/[^/]+/events$"), "limit_conn "));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

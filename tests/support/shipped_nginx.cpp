@@ -38,11 +38,14 @@ std::string render_shipped_site(const std::string& site, const fs::path& socket,
     return out;
 }
 
-ShippedNginx::ShippedNginx(const fs::path& socket)
-    : Nginx(socket, [](const fs::path& dir, int port, const fs::path& sock) {
+ShippedNginx::ShippedNginx(const fs::path& socket, Adjust adjust)
+    : Nginx(socket, [adjust](const fs::path& dir, int port, const fs::path& sock) {
           // The site includes fastcgi_params by a relative name: a copy beside it.
           write_file(dir / "fastcgi_params", read_file("/etc/nginx/fastcgi_params"));
-          write_file(dir / "site.conf", render_shipped_site(read_file(shipped_site()), sock, port));
+          std::string site = render_shipped_site(read_file(shipped_site()), sock, port);
+          std::string extra;
+          if (adjust) adjust(site, extra, dir);
+          write_file(dir / "site.conf", site);
           const std::string prefix = dir.string();
           return std::string(geteuid() == 0 ? "user root;\n" : "") +
                  "daemon on;\nworker_processes 2;\npid " + prefix + "/nginx.pid;\nerror_log " +
@@ -69,7 +72,7 @@ ShippedNginx::ShippedNginx(const fs::path& socket)
                  prefix +
                  "/scgi_temp;\n"
                  "    include " +
-                 prefix + "/site.conf;\n}\n";
+                 prefix + "/site.conf;\n" + extra + "}\n";
       }) {}
 
 }  // namespace support

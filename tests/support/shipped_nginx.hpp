@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "support/nginx.hpp"
@@ -25,7 +26,11 @@ std::string render_shipped_site(const std::string& site, const std::filesystem::
 // nginx with the shipped site, in a minimal nginx.conf shaped like Debian's.
 class ShippedNginx : public Nginx {
   public:
-    explicit ShippedNginx(const std::filesystem::path& socket);
+    // A deployment's own lines (an auth recipe, a stand-in SSO): may edit the
+    // rendered site text, append to the http block, and write files into the prefix.
+    using Adjust = std::function<void(std::string& site, std::string& http_extra,
+                                      const std::filesystem::path& prefix)>;
+    explicit ShippedNginx(const std::filesystem::path& socket, Adjust adjust = {});
 };
 
 }  // namespace support
