@@ -42,4 +42,24 @@ inline std::string error_field(const PGresult* res, int code) {
     return v ? v : "";
 }
 
+// libpq's text about a connection (PQerrorMessage) as a visitor may see it: libpq
+// names the server it tried ("connection to server at \"10.0.0.5\", port 5433
+// failed: ..." or "... on socket \"/run/postgresql/.s.PGSQL.5432\" failed: ..."),
+// which tells an anonymous visitor the database's address. Keeps what went wrong
+// (the text after the last "failed: ", first line only); the caller logs the whole.
+inline std::string public_connection_error(std::string_view why) {
+    constexpr std::string_view failed = "failed: ";
+    if (auto at = why.rfind(failed); at != std::string_view::npos)
+        why.remove_prefix(at + failed.size());
+    why = why.substr(0, why.find('\n'));
+    while (!why.empty() && (why.back() == ' ' || why.back() == '\r'))
+        why.remove_suffix(1);
+    // Anything still naming a server is dropped whole.
+    if (why.find("server at") != std::string_view::npos ||
+        why.find("on socket") != std::string_view::npos ||
+        why.find("port ") != std::string_view::npos)
+        return "connection failed";
+    return why.empty() ? std::string("connection failed") : std::string(why);
+}
+
 }  // namespace asyncpage::model

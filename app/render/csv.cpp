@@ -13,7 +13,9 @@ namespace {
 // Bytes that force a field into quotes.
 constexpr std::array<bool, 256> needs_quotes = [] {
     std::array<bool, 256> t{};
-    t[','] = t['"'] = t['\r'] = t['\n'] = true;
+    // ';' too: Excel in locales whose list separator is ';' splits fields there, so
+    // an unquoted x;=HYPERLINK(..) would become a formula cell.
+    t[','] = t[';'] = t['"'] = t['\r'] = t['\n'] = true;
     return t;
 }();
 

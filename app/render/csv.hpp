@@ -1,5 +1,5 @@
 #pragma once
-// RFC 4180 CSV: CRLF line ends; a field is quoted when it contains , " CR LF or is
+// RFC 4180 CSV: CRLF line ends; a field is quoted when it contains , ; " CR LF or is
 // empty text (NULL is an empty unquoted field, '' is ""). A field starting with
 // = + - @ TAB CR is prefixed with ' inside quotes so spreadsheets do not run it
 // as a formula (OWASP CSV injection), except plain numbers such as -12.5.
@@ -14,7 +14,9 @@ using model::Table;
 
 // Plain numbers: [+-]?(digits[.digits]|.digits)([eE][+-]?digits)?. The guard also
 // applies to column names. Guarded fields change (the ' is data), the price of
-// opening exports safely in spreadsheets.
+// opening exports safely in spreadsheets: an interval "-1 days" arrives as
+// "'-1 days" (JSON and HTML keep values as they are). ; is quoted for Excel in
+// locales whose list separator it is.
 void append_csv_field(std::string& out, std::string_view value, bool is_null);
 void append_csv_header(std::string& out, const PGresult* result);  // names, then CRLF
 void append_csv_rows(std::string& out, const PGresult* result);    // every row of it

@@ -1,6 +1,8 @@
 // SectionTask: connection wait, queries in order, cancel on stop.
 #include "run/section_task.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "model/pg_error.hpp"
 #include "reports/sql_types.hpp"
 
@@ -138,7 +140,11 @@ void SectionTask::on_result(pg::PgConnection&, model::PgResultPtr res) {
             r.status = SectionStatus::Error;
             r.sqlstate = error_field(res.get(), PG_DIAG_SQLSTATE);
             r.message = error_field(res.get(), PG_DIAG_MESSAGE_PRIMARY);
-            if (r.message.empty()) r.message = PQresultErrorMessage(res.get());
+            if (r.message.empty()) {  // made by libpq itself: it may name the server
+                std::string full = PQresultErrorMessage(res.get());
+                spdlog::warn("report {}: {}", host_.report().name, full);
+                r.message = model::public_connection_error(full);
+            }
             host_.on_section_error(r.sqlstate, r.message);
         }
     }
@@ -174,8 +180,10 @@ void SectionTask::on_connection_lost(pg::PgConnection&, const std::string& why) 
     pipelined_ = 0;
     host_.on_query_stopped();
     conn_ = nullptr;
+    // The whole text goes to the log; the page gets no server address (README, "Security").
+    spdlog::warn("report {}: connection to PostgreSQL lost: {}", host_.report().name, why);
     fail_rest(std::string(model::sqlstate::kConnectionFailure),
-              "connection to PostgreSQL lost: " + why);
+              "connection to PostgreSQL lost: " + model::public_connection_error(why));
 }
 
 void SectionTask::on_notice(pg::PgConnection&, const PGresult* notice) {

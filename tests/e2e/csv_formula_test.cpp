@@ -1,6 +1,7 @@
 // The CSV formula guard end to end (OWASP CSV injection): through nginx, a text
 // value starting with = + - @ (or a tab / CR) arrives quoted with a leading ',
-// plain numbers keep their sign, other values and JSON stay as they were.
+// plain numbers keep their sign, a value with ';' is quoted, other values and JSON
+// stay as they were.
 #include <boost/test/unit_test.hpp>
 
 #include "support/csv.hpp"
@@ -26,7 +27,9 @@ BOOST_AUTO_TEST_CASE(formula_values_are_neutralised_in_csv_only) {
                                "    (5, '-12.5'),\n"
                                "    (6, '+7'),\n"
                                "    (7, 'a=b'),\n"
-                               "    (8, E'\\tTab')\n"
+                               "    (8, E'\\tTab'),\n"
+                               "    (9, 'x;=HYPERLINK(\"http://x\")'),\n"
+                               "    (10, (interval '-1 days')::text)\n"
                                ") AS t(id, val) ORDER BY id;\n"}});
     ServerOptions o;
     o.reports_dir = reports.path();
@@ -35,7 +38,7 @@ BOOST_AUTO_TEST_CASE(formula_values_are_neutralised_in_csv_only) {
     BOOST_TEST_REQUIRE(r.status == 200, r.summary() << " " << r.body);
     CsvParse p = parse_csv(r.body);
     BOOST_TEST_REQUIRE(p.error.empty(), p.error << " in:\n" << r.body);
-    BOOST_TEST_REQUIRE(p.records.size() == 9u, r.body);
+    BOOST_TEST_REQUIRE(p.records.size() == 11u, r.body);
     struct Want {
         std::string value;
         bool quoted;
@@ -49,6 +52,12 @@ BOOST_AUTO_TEST_CASE(formula_values_are_neutralised_in_csv_only) {
         {"+7", false},
         {"a=b", false},
         {"'\tTab", true},
+        // Quoted, unchanged: Excel in a ';' locale would otherwise split it into a
+        // formula cell.
+        {"x;=HYPERLINK(\"http://x\")", true},
+        // An interval's text starts with '-' and is not a plain number: guarded
+        // (README, "Security"); JSON keeps it as it is.
+        {"'-1 days", true},
     };
     for (size_t i = 0; i < want.size(); ++i) {
         const CsvRecord& rec = p.records[i + 1];
@@ -62,7 +71,8 @@ BOOST_AUTO_TEST_CASE(formula_values_are_neutralised_in_csv_only) {
     // JSON carries the raw values.
     auto page = parse_json(s.get("/reports/formulas?format=json"));
     auto rows = section(page, "v")["rows"];
-    BOOST_TEST_REQUIRE(rows.size() == 8u);
+    BOOST_TEST_REQUIRE(rows.size() == 10u);
+    BOOST_TEST(rows[9][1] == "-1 days");
     BOOST_TEST(rows[0][1] == "=HYPERLINK(\"http://x\",\"y\")");
     BOOST_TEST(rows[3][1] == "@SUM(A1:A2)");
 }

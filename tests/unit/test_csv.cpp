@@ -26,6 +26,13 @@ BOOST_AUTO_TEST_CASE(plain_fields_unquoted) {
     BOOST_TEST(field("a=b") == "a=b");  // only a leading = is a formula
 }
 
+// Excel in locales whose list separator is ';' splits unquoted fields there.
+BOOST_AUTO_TEST_CASE(semicolons_are_quoted) {
+    BOOST_TEST(field("x;=HYPERLINK(\"http://x\")") == "\"x;=HYPERLINK(\"\"http://x\"\")\"");
+    BOOST_TEST(field("a;b") == "\"a;b\"");
+    BOOST_TEST(field("-1 days") == "\"'-1 days\"");  // guarded: not a plain number
+}
+
 BOOST_AUTO_TEST_CASE(null_and_empty) {
     BOOST_TEST(field("", true) == "");
     BOOST_TEST(field("ignored", true) == "");
