@@ -2,6 +2,7 @@
 // a peek-only handshake until the request's params are all buffered, then
 // FCGX_Accept_r on the accepted fd. Also opens the listen socket for the supervisor.
 #include "fcgi/listener.hpp"
+#include "fcgi/records.hpp"
 
 #include <arpa/inet.h>
 #include <fastcgi.h>
@@ -90,7 +91,10 @@ int open_tcp(const std::string& listen) {
     return fd;
 }
 
-enum class Peek { Complete, Incomplete, Bad };
+}  // namespace
+
+// The record walk below is pure (bytes in, verdict out): declared in
+// fcgi/records.hpp so that tests/fuzz can run it on hostile input.
 
 // CONTENT_LENGTH from FastCGI name-value pairs (spec §3.4: 1- or 4-byte lengths);
 // 0 when absent or not a number.
@@ -209,7 +213,6 @@ std::size_t previous_records(const unsigned char* buf, std::size_t n) {
     }
     return off;
 }
-}  // namespace
 
 int open_listen_socket(const std::string& listen) {
     int fd = (!listen.empty() && listen[0] == '/') ? open_unix(listen) : open_tcp(listen);
