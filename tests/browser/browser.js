@@ -1,6 +1,6 @@
 // Shared by the browser tests: Debian's headless Chromium through playwright-core,
-// a page under a strict Content-Security-Policy, and a runner that closes the
-// browser and exits non-zero when a check fails.
+// a page that records the server's Content-Security-Policy and what it refused, and
+// a runner that closes the browser and exits non-zero when a check fails.
 'use strict';
 const { chromium } = require('playwright-core');
 
@@ -13,37 +13,33 @@ function baseUrl() {
   return base;
 }
 
-// What the pages must work under: scripts, styles and connections from the site
-// only, nothing inline (no 'unsafe-inline'), so that every script and style has to
-// come from /assets/.
-const strictCsp = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-  "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'";
+// What the server's Content-Security-Policy must say on every HTML page (README,
+// "Security"): scripts, styles and connections from the site only, nothing inline
+// (no 'unsafe-inline'), no framing.
+const requiredDirectives = ["default-src 'none'", "script-src 'self'", "style-src 'self'",
+  "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'"];
 
-// A page in its own context whose documents arrive with strictCsp added (the
-// server does not send one yet). csp.violations collects what Chromium refused,
-// csp.documents the URLs served with the policy. Other requests (scripts, the
-// event stream, fetches, a form's POST) go to the network untouched; Chromium
-// follows a redirect without asking the route again, so the page a POST's 303
-// leads to has no policy until it is loaded again.
+// A page in its own context; the server's own header is the policy Chromium
+// enforces (nothing is added here). csp.violations collects what Chromium refused,
+// csp.documents the HTML documents that came with the required policy, csp.missing
+// those that did not.
 async function strictPage(browser) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const csp = { violations: [], documents: [] };
+  const csp = { violations: [], documents: [], missing: [] };
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) csp.violations.push(m.text());
   });
-  await context.route('**/*', async (route) => {
-    const request = route.request();
-    if (request.resourceType() !== 'document' || request.method() !== 'GET') {
-      await route.continue();
-      return;
-    }
-    const response = await route.fetch();
-    csp.documents.push(request.url());
-    await route.fulfill({
-      response,
-      headers: { ...response.headers(), 'content-security-policy': strictCsp },
-    });
+  page.on('response', (response) => {
+    const request = response.request();
+    const type = response.headers()['content-type'] || '';
+    if (request.resourceType() !== 'document' || !type.startsWith('text/html')) return;
+    const policy = response.headers()['content-security-policy'] || '';
+    const ok = requiredDirectives.every((d) => policy.includes(d)) &&
+      !policy.includes('unsafe-inline') &&
+      response.headers()['x-content-type-options'] === 'nosniff' &&
+      response.headers()['referrer-policy'] === 'same-origin';
+    (ok ? csp.documents : csp.missing).push(`${request.url()} (${response.status()}): ${policy}`);
   });
   return { context, page, csp };
 }

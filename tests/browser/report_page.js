@@ -1,7 +1,8 @@
 // Browser test of a report page in Debian's headless Chromium (playwright-core):
 // the wait indicator shows while a submitted report runs, the results replace it,
 // the form still works without JavaScript, and markup in a param never runs; with
-// JavaScript, under a Content-Security-Policy that refuses anything inline.
+// JavaScript, under the server's Content-Security-Policy, which refuses anything
+// inline.
 // Usage: node report_page.js BASE_URL   (run by tests/e2e/browser_test.cpp)
 'use strict';
 const assert = require('node:assert/strict');
@@ -41,6 +42,7 @@ async function waitIndicator(browser) {
   assert.match(body, /timeout/i, 'the slow section is marked timeout');
   assert.equal(csp.documents.length, 2, `both pages had the policy: ${JSON.stringify(csp.documents)}`);
   assert.deepEqual(csp.violations, [], 'nothing inline refused by the Content-Security-Policy');
+  assert.deepEqual(csp.missing, [], 'every page came with the policy');
   await context.close();
 }
 
@@ -67,6 +69,20 @@ async function timelineBars(browser) {
   }
   assert.ok(bars.some((b) => b.px > 10), 'some bar has a visible length');
   assert.deepEqual(csp.violations, [], 'nothing inline refused by the Content-Security-Policy');
+  assert.deepEqual(csp.missing, [], 'every page came with the policy');
+  await context.close();
+}
+
+// The index under the server's policy: nothing refused, the reports listed.
+async function indexPage(browser) {
+  const { context, page, csp } = await strictPage(browser);
+  await page.goto(`${base}/`);
+  await page.waitForLoadState('load');
+  assert.ok(await page.locator('ul.reports a').count() > 0, 'the index lists reports');
+  assert.ok(csp.documents.some((u) => u.startsWith(`${base}/ (200)`)),
+    `the index had the policy: ${JSON.stringify(csp.documents)} missing ${JSON.stringify(csp.missing)}`);
+  assert.deepEqual(csp.violations, [], 'nothing refused by the Content-Security-Policy');
+  assert.deepEqual(csp.missing, [], 'every page came with the policy');
   await context.close();
 }
 
@@ -96,4 +112,4 @@ async function markupNeverRuns(browser) {
   await page.close();
 }
 
-runChecks([waitIndicator, timelineBars, withoutJavaScript, markupNeverRuns], 'browser checks passed');
+runChecks([indexPage, waitIndicator, timelineBars, withoutJavaScript, markupNeverRuns], 'browser checks passed');
