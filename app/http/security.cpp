@@ -13,6 +13,15 @@ std::string lower(std::string_view s) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
+// "host:port", "[v6]:port": the part after the last ':' outside brackets.
+bool has_port(std::string_view hostport) {
+    auto colon = hostport.rfind(':');
+    return colon != std::string_view::npos && hostport.find(']', colon) == std::string_view::npos;
+}
+
+std::string strip_port(std::string_view hostport) {
+    return std::string(has_port(hostport) ? hostport.substr(0, hostport.rfind(':')) : hostport);
+}
 }  // namespace
 
 bool is_safe_method(std::string_view method) {
@@ -37,7 +46,11 @@ std::string cross_origin_refusal(const Request& r) {
     }
     if (!r.origin.empty()) {
         std::string from = origin_host(r.origin);
-        if (!from.empty() && from == lower(r.host)) return {};
+        std::string host = lower(r.host);
+        // Debian's fastcgi_params sends HTTP_HOST as nginx's $host, without the
+        // port: then the host names must match and the port cannot be compared.
+        if (!from.empty() && (from == host || (!has_port(host) && strip_port(from) == host)))
+            return {};
         return "Origin " + r.origin + " is not this host (" + r.host + ")";
     }
     return {};

@@ -274,7 +274,8 @@ BOOST_AUTO_TEST_CASE(auth_basic_recipe_passes_the_verified_user) {
         write_file(dir / "htpasswd", "alice:{PLAIN}secret\nbob:{PLAIN}hunter2\n");
         std::string recipe =
             read_file(std::filesystem::path(ASYNCPAGE_SOURCE_DIR) / "nginx" / "auth_basic.conf");
-        if (replace_all(recipe, "/etc/nginx/asyncpage.htpasswd", (dir / "htpasswd").string()) != 1)
+        if (replace_all(recipe, "auth_basic_user_file /etc/nginx/asyncpage.htpasswd;",
+                        "auth_basic_user_file " + (dir / "htpasswd").string() + ";") != 1)
             throw std::runtime_error("nginx/auth_basic.conf: no htpasswd path to substitute");
         include_recipe(site, recipe, dir, "auth_basic");
     });

@@ -77,7 +77,7 @@ BOOST_AUTO_TEST_CASE(cross_origin_posts_are_refused_and_store_nothing) {
         {"Sec-Fetch-Site: same-site"},  // another port or subdomain: another origin
         {"Origin: https://evil.example"},
         {"Origin: null"},  // sandboxed frames, data: URLs
-        {"Origin: http://127.0.0.1:1"},
+        {"Origin: http://127.0.0.2"},  // another host, even on a loopback address
     };
     for (const auto& headers : refused) {
         Response r = s.send(post("/reports/job_steps/jobs", headers));

@@ -43,6 +43,11 @@ BOOST_AUTO_TEST_CASE(cross_origin_rule) {
                "");
     BOOST_TEST(cross_origin_refusal(req("POST", "a.example:8080", "http://a.example", "")) != "");
     BOOST_TEST(cross_origin_refusal(req("POST", "a.example", "https://evil.example", "")) != "");
+    // Debian's fastcgi_params: HTTP_HOST is $host, without the port.
+    BOOST_TEST(cross_origin_refusal(req("POST", "a.example", "http://a.example:8080", "")) == "");
+    BOOST_TEST(cross_origin_refusal(req("POST", "a.example", "http://b.example:8080", "")) != "");
+    BOOST_TEST(cross_origin_refusal(req("POST", "[::1]", "http://[::1]:8080", "")) == "");
+    BOOST_TEST(cross_origin_refusal(req("POST", "[::1]:80", "http://[::1]:8080", "")) != "");
     BOOST_TEST(cross_origin_refusal(req("POST", "a.example", "null", "")) != "");
     BOOST_TEST(cross_origin_refusal(req("POST", "", "https://a.example", "")) != "");
     // Neither: curl and scripts.
