@@ -28,7 +28,7 @@ BOOST_AUTO_TEST_CASE(formula_values_are_neutralised_in_csv_only) {
                                "    (6, '+7'),\n"
                                "    (7, 'a=b'),\n"
                                "    (8, E'\\tTab'),\n"
-                               "    (9, 'x;=HYPERLINK(\"http://x\")'),\n"
+                               "    (9, 'x;=1+2'),\n"
                                "    (10, (interval '-1 days')::text)\n"
                                ") AS t(id, val) ORDER BY id;\n"}});
     ServerOptions o;
@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(formula_values_are_neutralised_in_csv_only) {
         {"'\tTab", true},
         // Quoted, unchanged: Excel in a ';' locale would otherwise split it into a
         // formula cell.
-        {"x;=HYPERLINK(\"http://x\")", true},
+        {"x;=1+2", true},
         // An interval's text starts with '-' and is not a plain number: guarded
         // (README, "Security"); JSON keeps it as it is.
         {"'-1 days", true},
