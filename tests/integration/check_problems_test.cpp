@@ -143,6 +143,11 @@ BOOST_AUTO_TEST_CASE(header_comments_near_misses_and_long_timeouts_warn_only) {
                "-- timeout: 100s\n"
                "-- section: one\n"
                "SELECT 1 AS own_check_long;\n");
+    write_file(site.reports / "longer.sql",
+               "-- title: Longer\n"
+               "-- timeout: 150s\n"
+               "-- section: one\n"
+               "SELECT 1 AS own_check_longer;\n");
     site.write_config(test_dsn(), "pool_size = 2\njob_slots = 1\n");
     CliResult r = site.check();
     BOOST_TEST(r.exit_code == 0, "warnings made check fail");
@@ -152,9 +157,13 @@ BOOST_AUTO_TEST_CASE(header_comments_near_misses_and_long_timeouts_warn_only) {
     BOOST_TEST(contains(r.output, "did you mean 'timeout'?"));
     BOOST_TEST(!icontains(r.output, "author"), "the plain comment was reported");
     std::string long_file = (site.reports / "long.sql").string();
-    BOOST_TEST(contains(r.output, long_file + ": warning: timeout 100s is not below the shipped "
-                                              "nginx site's fastcgi_read_timeout (120s)"));
-    BOOST_TEST(contains(r.output, "3 reports checked, 0 problems, 2 warnings"));
+    BOOST_TEST(contains(r.output, long_file +
+                                      ": warning: timeout 100s plus the drain grace (5s) "
+                                      "is not below the shipped unit's TimeoutStopSec (90s)"));
+    std::string longer_file = (site.reports / "longer.sql").string();
+    BOOST_TEST(contains(r.output, longer_file + ": warning: timeout 150s is not below the shipped "
+                                                "nginx site's fastcgi_read_timeout (120s)"));
+    BOOST_TEST(contains(r.output, "4 reports checked, 0 problems, 3 warnings"));
 }
 
 // README, "Sizing and timeouts": per worker pool_size + 4 + job_slots x 4 + 1
