@@ -389,7 +389,7 @@ BOOST_AUTO_TEST_CASE(load_reports_from_directory) {
     TempDir dir;
     dir.write("b-report.sql", "-- title: B\n-- section: s\nSELECT 1\n");
     dir.write("a_report.sql", "-- title: A\n-- timeout: 2s\n-- section: s\nSELECT 2\n");
-    dir.write("broken.sql", "-- title: x\n-- wat: y\n-- section: s\nSELECT 1\n");
+    dir.write("broken.sql", "-- title: x\n-- timeout: soon\n-- section: s\nSELECT 1\n");
     dir.write("bad name.sql", "-- section: s\nSELECT 1\n");
     dir.write("notes.txt", "not a report");
     dir.write(".#a_report.sql", "editor lock file");
