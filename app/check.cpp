@@ -8,10 +8,76 @@
 #include <iostream>
 #include <pqxx/pqxx>
 
+#include "core/units.hpp"
 #include "reports/parser.hpp"
 #include "reports/sql_types.hpp"
+#include "worker.hpp"
 
 namespace asyncpage {
+
+namespace {
+// What the shipped nginx site and systemd unit allow (nginx/asyncpage.conf
+// fastcgi_read_timeout, packaging/asyncpage.service TimeoutStopSec); README,
+// "Sizing and timeouts".
+constexpr Millis kShippedReadTimeout{120000};
+constexpr Millis kShippedStopTimeout{90000};
+
+std::string secs(Millis d) {
+    return format_seconds(d) + "s";
+}
+
+// The timeout chain: a page must end before nginx stops waiting for it, and a
+// drain (longest timeout + grace) before systemd kills the service.
+int warn_timeouts(const config::Config& config, const reports::ReportSet& set) {
+    int warnings = 0;
+    auto warn = [&](const std::string& where, Millis t) {
+        if (t >= kShippedReadTimeout) {
+            std::cout << fmt::format(
+                "{}: warning: timeout {} is not below the shipped nginx site's "
+                "fastcgi_read_timeout ({}): nginx would answer 504 first; raise it there\n",
+                where, secs(t), secs(kShippedReadTimeout));
+            ++warnings;
+        } else if (t + kDrainGrace >= kShippedStopTimeout) {
+            std::cout << fmt::format(
+                "{}: warning: timeout {} plus the drain grace ({}) is not below the shipped unit's "
+                "TimeoutStopSec ({}): systemd would kill a draining server; raise it in a "
+                "drop-in\n",
+                where, secs(t), secs(kDrainGrace), secs(kShippedStopTimeout));
+            ++warnings;
+        }
+    };
+    warn("default_timeout", config.default_timeout);
+    for (auto& [name, report] : set.reports) {
+        if (report.timeout != config.default_timeout) warn(report.file, report.timeout);
+    }
+    return warnings;
+}
+
+// Every worker opens worker_connections() to PostgreSQL, and during a SIGHUP
+// reload the old and the new workers overlap: twice that. Warns when the server's
+// max_connections (less the superuser reserve) cannot hold it.
+int warn_connections(const config::Config& config, pqxx::transaction_base& tx) {
+    const WorkerConnections per = worker_connections(config);
+    const long need = static_cast<long>(per.total()) * config.workers;
+    const long max = tx.exec1("SELECT current_setting('max_connections')::int")[0].as<long>();
+    const long reserved =
+        tx.exec1("SELECT current_setting('superuser_reserved_connections')::int")[0].as<long>();
+    std::cout << fmt::format(
+        "connections: {} workers x ({} pool_size + {} job bookkeeping + {} job runs (job_slots x "
+        "4) "
+        "+ {} LISTEN) = {}, {} during a reload; the server allows {} (max_connections {} - {} "
+        "reserved)\n",
+        config.workers, per.pages, per.meta, per.runs, per.listen, need, 2 * need, max - reserved,
+        max, reserved);
+    if (2 * need <= max - reserved) return 0;
+    std::cout << fmt::format(
+        "warning: max_connections is too small for this config: {} connections needed during a "
+        "reload, {} available; raise max_connections (and restart PostgreSQL) or lower "
+        "workers, pool_size or job_slots\n",
+        2 * need, max - reserved);
+    return 1;
+}
+}  // namespace
 
 int run_check(const config::Config& config) {
     auto set = reports::load_reports(config.reports_dir, config.default_timeout);
@@ -20,9 +86,18 @@ int run_check(const config::Config& config) {
         std::cout << e.to_string() << "\n";
         ++problems;
     }
+    int warnings = 0;
+    for (auto& [name, report] : set.reports) {
+        for (auto& w : report.warnings) {
+            std::cout << w.to_string() << "\n";
+            ++warnings;
+        }
+    }
+    warnings += warn_timeouts(config, set);
     try {
         pqxx::connection conn(config.dsn);
         pqxx::nontransaction tx(conn);
+        warnings += warn_connections(config, tx);
         int n = 0;
         for (auto& [name, report] : set.reports) {
             for (auto& section : report.sections) {
@@ -41,8 +116,17 @@ int run_check(const config::Config& config) {
                     std::string msg = e.what();
                     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
                         msg.pop_back();
-                    std::cout << fmt::format("{}:{}: section {}: {} (SQLSTATE {})\n", report.file,
-                                             section.line, section.name, msg, e.sqlstate());
+                    // Report SQL runs on dsn; with jobs in another database
+                    // (jobs_dsn) the progress function must be there too.
+                    std::string hint;
+                    if ((e.sqlstate() == "42883" || e.sqlstate() == "3F000") &&
+                        msg.find("asyncpage") != std::string::npos) {
+                        hint =
+                            "; asyncpage.progress() is missing in dsn's database: run "
+                            "`asyncpage migrate`, which creates it there too";
+                    }
+                    std::cout << fmt::format("{}:{}: section {}: {} (SQLSTATE {}){}\n", report.file,
+                                             section.line, section.name, msg, e.sqlstate(), hint);
                     ++problems;
                 }
             }
@@ -51,7 +135,8 @@ int run_check(const config::Config& config) {
         std::cout << "dsn: cannot connect to PostgreSQL: " << e.what() << "\n";
         return 1;
     }
-    std::cout << fmt::format("{} reports checked, {} problems\n", set.reports.size(), problems);
+    std::cout << fmt::format("{} reports checked, {} problems, {} warnings\n", set.reports.size(),
+                             problems, warnings);
     return problems == 0 ? 0 : 1;
 }
 

@@ -12,7 +12,9 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "fcgi/listener.hpp"
@@ -38,6 +40,14 @@ void raise_fd_limit() {
     }
 }
 
+// Likely mistakes in files that load (a misspelt header key): logged, not refused.
+void log_warnings(const reports::ReportSet& set) {
+    for (auto& [name, report] : set.reports) {
+        for (auto& w : report.warnings)
+            spdlog::warn("report {}: {}", name, w.to_string());
+    }
+}
+
 // What SIGHUP would switch to; nullopt (with the reason logged) when the new
 // config or report set must not replace the one serving now.
 struct Generation {
@@ -60,24 +70,36 @@ std::optional<Generation> load_for_reload(const std::string& path, const config:
         return std::nullopt;
     }
     auto set = reports::load_reports(g.config.reports_dir, g.config.default_timeout);
-    if (!set.errors.empty()) {
-        for (auto& e : set.errors)
-            spdlog::error("reload refused: {}", e.to_string());
-        spdlog::error("reload refused: {} report files have errors; the old set keeps serving",
-                      set.errors.size());
-        return std::nullopt;
+    log_warnings(set);
+    // A broken file never stops the reload of the others (README, "Operations"): it
+    // is skipped and logged; if an earlier version of it was loaded, that version
+    // keeps serving, so a bad edit does not take a working report away.
+    std::vector<std::shared_ptr<const reports::Report>> kept;
+    for (auto& e : set.errors) {
+        auto it = old_catalog.reports.find(std::filesystem::path(e.file).stem().string());
+        if (it != old_catalog.reports.end() && it->second->file == e.file) {
+            spdlog::error("report skipped on reload, its previous version keeps serving: {}",
+                          e.to_string());
+            kept.push_back(it->second);
+        } else {
+            spdlog::error("report skipped on reload: {}", e.to_string());
+        }
     }
     // A report that vanished is more often a botched deploy than a decision:
     // removing reports takes a restart.
     for (auto& [name, r] : old_catalog.reports) {
-        if (!set.reports.count(name)) {
+        if (!set.reports.count(name) &&
+            std::none_of(kept.begin(), kept.end(), [&](auto& k) { return k->name == name; })) {
             spdlog::error(
                 "reload refused: report {} ({}) is gone; restart asyncpage to remove reports", name,
                 r->file);
             return std::nullopt;
         }
     }
-    g.catalog = std::make_shared<const page::Catalog>(page::make_catalog(std::move(set)));
+    page::Catalog catalog = page::make_catalog(std::move(set));
+    for (auto& k : kept)
+        catalog.reports.emplace(k->name, k);
+    g.catalog = std::make_shared<const page::Catalog>(std::move(catalog));
     return g;
 }
 
@@ -96,6 +118,7 @@ int run_supervisor(const config::Config& initial, const std::string& config_path
     auto set = reports::load_reports(config.reports_dir, config.default_timeout);
     for (auto& e : set.errors)
         spdlog::error("report skipped: {}", e.to_string());
+    log_warnings(set);
     auto catalog = std::make_shared<const page::Catalog>(page::make_catalog(std::move(set)));
     Millis longest = longest_timeout(config, *catalog);
     spdlog::info("{} reports loaded from {}", catalog->reports.size(), config.reports_dir);
@@ -207,9 +230,9 @@ int run_supervisor(const config::Config& initial, const std::string& config_path
                         if (!stopping) {
                             sd_notify(0, "STOPPING=1");
                             spdlog::info("draining: waiting for pending pages (at most {} ms)",
-                                         (longest + Millis(5000)).count());
+                                         (longest + kDrainGrace).count());
                             stopping = true;
-                            kill_at = now + longest + Millis(5000);
+                            kill_at = now + longest + kDrainGrace;
                             signal_workers(SIGTERM);
                         }
                         break;

@@ -27,6 +27,13 @@ Millis longest_timeout(const config::Config& config, const page::Catalog& catalo
     return m;
 }
 
+WorkerConnections worker_connections(const config::Config& config) {
+    WorkerConnections c;
+    c.pages = config.pool_size;
+    c.runs = std::max(1, config.job_slots * 4);
+    return c;
+}
+
 int run_worker(const config::Config& config, int listen_fd,
                std::shared_ptr<const page::Catalog> catalog, int index) {
     // A worker outliving its supervisor would keep serving with nobody to restart
@@ -50,7 +57,8 @@ int run_worker(const config::Config& config, int listen_fd,
     page::Metrics metrics;
     pg::PoolOptions pool_options;
     pool_options.dsn = config.dsn;
-    pool_options.size = config.pool_size;
+    const WorkerConnections connections = worker_connections(config);
+    pool_options.size = connections.pages;
     pool_options.share = config.report_share;
     // Backstop only: the page deadline cancels first; this ends a query whose
     // cancel was lost (docs/ARCHITECTURE.md, "libpq").
@@ -62,14 +70,14 @@ int run_worker(const config::Config& config, int listen_fd,
     // that hour-long jobs never take connections from pages.
     pg::PoolOptions meta_options;
     meta_options.dsn = config.jobs_dsn;
-    meta_options.size = 4;
+    meta_options.size = connections.meta;
     meta_options.share = 1.0;
     meta_options.statement_timeout = Millis(30000);
     pg::Pool meta_pool(loop, meta_options);
     pg::Statements meta(loop, meta_pool, Millis(10000));
     pg::PoolOptions run_options;
     run_options.dsn = config.dsn;
-    run_options.size = std::max(1, config.job_slots * 4);
+    run_options.size = connections.runs;
     run_options.share = 1.0;
     run_options.statement_timeout = config.job_timeout + Millis(500);
     pg::Pool run_pool(loop, run_options);

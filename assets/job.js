@@ -19,7 +19,8 @@
   const el = (id) => document.getElementById(id);
   const isFinal = (state) => ["succeeded", "failed", "cancelled"].includes(state);
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const base = "/jobs/" + encodeURIComponent(job.id);
+  // The job's URL as the server wrote it, with the prefix the site is mounted under.
+  const base = root.getAttribute("data-url") || "/jobs/" + encodeURIComponent(job.id);
   const bar = el("job-bar");
   const fill = bar.querySelector(".progress-fill");
   // The markup gives the rendered progress only as aria-valuenow: a style attribute

@@ -63,6 +63,8 @@ void Request::read_params(std::size_t max_body, bool body_buffered) {
     if (http_.path.empty()) {  // not from the stock fastcgi_params: fall back to the URI
         http_.path = param(r, "REQUEST_URI");
         if (auto q = http_.path.find('?'); q != std::string::npos) http_.path.resize(q);
+    } else {
+        http_.base = http::mount_prefix(param(r, "REQUEST_URI"), http_.path);
     }
     http_.query = param(r, "QUERY_STRING");
     http_.accept = param(r, "HTTP_ACCEPT");

@@ -14,6 +14,7 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 struct Request {
     std::string method;        // REQUEST_METHOD
     std::string path;          // DOCUMENT_URI (already percent-decoded by nginx)
+    std::string base;          // the prefix the site is mounted under ("/sub"), "" at the root
     std::string query;         // QUERY_STRING (raw)
     std::string accept;        // HTTP_ACCEPT
     std::string content_type;  // CONTENT_TYPE
@@ -38,6 +39,12 @@ const std::string* find_field(const Fields& fields, std::string_view key);
 void append_url_encoded(std::string& out, std::string_view text);
 // key=value&key=value, both sides encoded; decode_urlencoded reverses it.
 void append_query(std::string& out, const Fields& fields);
+
+// The prefix a site is mounted under: REQUEST_URI's decoded path minus its tail
+// DOCUMENT_URI, when nginx stripped it (`rewrite ^/sub(/.*)$ $1 break;`): "/sub".
+// "" when nothing was stripped, or when the prefix is not plain path segments
+// ([A-Za-z0-9._~-], no "." or ".."), so that a client cannot steer links.
+std::string mount_prefix(std::string_view request_uri, std::string_view document_uri);
 
 enum class Format { Html, Json, Csv };
 // "html", "json", "csv" (ASCII case-insensitive); nullopt for anything else.

@@ -7,6 +7,7 @@
 #include "render/csv.hpp"
 #include "render/job_html.hpp"
 #include "render/json.hpp"
+#include "render/url_base.hpp"
 
 namespace asyncpage::page {
 
@@ -23,6 +24,7 @@ void respond_job_result(fcgi::Request& request, http::Format format, const repor
             return;
         case http::Format::Html: {
             const std::string* frag = http::find_field(query, "fragment");
+            render::UrlBase base(request.http().base);
             request.respond(200, "text/html; charset=utf-8",
                             render::html_job_result(report, job, page, frag && *frag == "1"),
                             kNoStore);

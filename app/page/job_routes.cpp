@@ -15,6 +15,7 @@
 #include "page/respond.hpp"
 #include "render/html.hpp"
 #include "render/job_html.hpp"
+#include "render/url_base.hpp"
 #include "reports/params.hpp"
 
 namespace asyncpage::page {
@@ -197,10 +198,13 @@ void JobRoutes::create(std::unique_ptr<fcgi::Request> request,
                           return;
                       }
                       ++counters_.created;
-                      std::string location = "Location: /jobs/" + job.id + "\r\n" + kNoStore;
+                      // Under the prefix the site is mounted at (README, "Mounting
+                      // under a prefix").
+                      std::string url = held->request->http().base + "/jobs/" + job.id;
+                      std::string location = "Location: " + url + "\r\n" + kNoStore;
                       if (held->format == http::Format::Html) {
                           held->request->respond(303, "text/plain; charset=utf-8",
-                                                 "job created: /jobs/" + job.id + "\n", location);
+                                                 "job created: " + url + "\n", location);
                       } else {
                           held->request->respond(202, "application/json", job.json, location);
                       }
@@ -278,11 +282,13 @@ void JobRoutes::show(const HeldPtr& held, const std::string& id) {
         auto view = std::make_shared<model::JobView>(jobs::decode_job_view(job.json, job.params));
         auto report = find_(view->report);
         if (view->state != "succeeded" && view->state != "failed") {
+            render::UrlBase base(held->request->http().base);
             held->request->respond(200, "text/html; charset=utf-8",
                                    render::html_job(report.get(), *view, nullptr), kNoStore);
             return;
         }
         load_result(held, id, [held, view, report](model::PageResult& page, bool any) {
+            render::UrlBase base(held->request->http().base);
             held->request->respond(200, "text/html; charset=utf-8",
                                    render::html_job(report.get(), *view, any ? &page : nullptr),
                                    kNoStore);
@@ -376,9 +382,10 @@ void JobRoutes::cancel(const HeldPtr& held, const std::string& id) {
                           return;
                       }
                       if (held->format == http::Format::Html) {
+                          std::string url = held->request->http().base + "/jobs/" + id;
                           held->request->respond(303, "text/plain; charset=utf-8",
-                                                 "see /jobs/" + id + "\n",
-                                                 "Location: /jobs/" + id + "\r\n" + kNoStore);
+                                                 "see " + url + "\n",
+                                                 "Location: " + url + "\r\n" + kNoStore);
                           return;
                       }
                       if (!job->changed) {

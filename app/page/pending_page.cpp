@@ -10,6 +10,7 @@
 #include "render/csv.hpp"
 #include "render/html.hpp"
 #include "render/json.hpp"
+#include "render/url_base.hpp"
 
 namespace asyncpage::page {
 
@@ -186,6 +187,7 @@ void PendingPage::respond(model::PageStatus status) {
     if (output_ == Output::Json) {
         request_->respond(code, "application/json", render::json_page(page, trace_), extra);
     } else {
+        render::UrlBase base(request_->http().base);
         request_->respond(code, "text/html; charset=utf-8",
                           render::html_report(*report_, given_, &page, nullptr, trace_), extra);
     }

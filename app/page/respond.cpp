@@ -3,12 +3,14 @@
 
 #include "render/html.hpp"
 #include "render/json.hpp"
+#include "render/url_base.hpp"
 
 namespace asyncpage::page {
 
 void respond_error(fcgi::Request& request, http::Format format, int status,
                    std::string_view message, std::string_view param,
                    std::string_view extra_headers) {
+    render::UrlBase base(request.http().base);
     std::string extra("Cache-Control: no-store\r\n");
     extra += extra_headers;
     switch (format) {

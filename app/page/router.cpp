@@ -13,6 +13,7 @@
 #include "render/assets.hpp"
 #include "render/html.hpp"
 #include "render/json.hpp"
+#include "render/url_base.hpp"
 #include "reports/params.hpp"
 
 namespace asyncpage::page {
@@ -38,14 +39,11 @@ Catalog make_catalog(reports::ReportSet set) {
     for (auto& [name, report] : set.reports) {
         c.reports.emplace(name, std::make_shared<const reports::Report>(std::move(report)));
     }
-    // What visitors of the index see: the report's name, line and problem, never the
-    // server's path to it (the log and `asyncpage check` have the full FILE:LINE).
+    // Only the names reach the index: its readers need not see server paths or
+    // SQL; the error log has the details (README, "Troubleshooting").
     for (auto& e : set.errors) {
         std::filesystem::path file(e.file);
-        std::string what = file.extension() == ".sql" ? "report " + file.stem().string()
-                                                      : std::string("reports directory");
-        if (e.line > 0) what += " line " + std::to_string(e.line);
-        c.broken.push_back(what + ": " + e.message);
+        if (file.extension() == ".sql") c.broken.push_back(file.stem().string());
     }
     return c;
 }
@@ -81,6 +79,8 @@ void Router::error(fcgi::Request& request, http::Format format, int status,
 
 void Router::handle(std::unique_ptr<fcgi::Request> request) {
     const http::Request& http = request->http();
+    // Pages rendered while handling this request link under its prefix.
+    render::UrlBase base(http.base);
     auto query = http::decode_urlencoded(http.query);
     auto format = http::negotiate_format(query, http.accept);
 
@@ -146,7 +146,7 @@ void Router::handle(std::unique_ptr<fcgi::Request> request) {
                 j.push_back({{"name", r->name},
                              {"title", r->title},
                              {"description", r->description},
-                             {"url", "/reports/" + r->name}});
+                             {"url", http.base + "/reports/" + r->name}});
             }
             request->respond(200, "application/json", nlohmann::json{{"reports", j}}.dump(),
                              kNoStore);

@@ -21,7 +21,7 @@ namespace asyncpage::page {
 // The report files a worker serves; shared so a page keeps its report alive.
 struct Catalog {
     std::map<std::string, std::shared_ptr<const reports::Report>> reports;
-    std::vector<std::string> broken;  // "FILE:LINE: message" of files that failed to load
+    std::vector<std::string> broken;  // names of report files that failed to load
 };
 Catalog make_catalog(reports::ReportSet set);
 

@@ -11,6 +11,7 @@
 #include "render/assets.hpp"
 #include "render/report_form.hpp"
 #include "render/result_html.hpp"
+#include "render/url_base.hpp"
 
 namespace asyncpage::render {
 namespace {
@@ -53,7 +54,7 @@ std::string_view title_of(const Report& r) {
 // are not the export's business.
 ResultOptions report_result_options(const Report& report, const http::Fields& given) {
     ResultOptions o;
-    o.csv_prefix = "/reports/";
+    o.csv_prefix = url_base() + "/reports/";
     append_url(o.csv_prefix, report.name);
     o.csv_prefix += "?format=csv&section=";
     for (const auto& p : report.params) {
@@ -93,7 +94,9 @@ void append_page_start(std::string& out, std::string_view title, std::string_vie
     out += "</title>\n";
     append_stylesheet(out, "asyncpage.css");
     out += head_extra;
-    out += "</head>\n<body>\n<header><a href=\"/\">Reports</a></header>\n<main";
+    out += "</head>\n<body>\n<header><a href=\"";
+    esc(out, url_base());
+    out += "/\">Reports</a></header>\n<main";
     out += main_attrs;
     out += ">\n";
 }
@@ -104,13 +107,13 @@ void append_page_end(std::string& out) {
 
 void append_stylesheet(std::string& out, std::string_view asset) {
     out += "<link rel=\"stylesheet\"";
-    append_attr(out, "href", asset_url(asset));
+    append_attr(out, "href", url_base() + asset_url(asset));
     out += ">\n";
 }
 
 void append_script(std::string& out, std::string_view asset) {
     out += "<script";
-    append_attr(out, "src", asset_url(asset));
+    append_attr(out, "src", url_base() + asset_url(asset));
     out += " defer></script>\n";
 }
 
@@ -136,13 +139,11 @@ std::string html_index(const std::vector<const reports::Report*>& reports,
     page_start(out, "Reports", false);
     out += "<h1>Reports</h1>\n";
     if (!broken.empty()) {
-        out +=
-            "<div class=\"notice error\" role=\"alert\">Report files that failed to load:"
-            "<ul class=\"broken\">";
+        out += "<div class=\"notice error\" role=\"alert\"><ul class=\"broken\">";
         for (const auto& b : broken) {
-            out += "<li>";
+            out += "<li>report ";
             esc(out, b);
-            out += "</li>";
+            out += " could not be loaded (details in the error log)</li>";
         }
         out += "</ul></div>\n";
     }
@@ -151,7 +152,9 @@ std::string html_index(const std::vector<const reports::Report*>& reports,
     } else {
         out += "<ul class=\"reports\">\n";
         for (const Report* r : reports) {
-            out += "<li><a href=\"/reports/";
+            out += "<li><a href=\"";
+            esc(out, url_base());
+            out += "/reports/";
             append_url(out, r->name);
             out += "\">";
             esc(out, title_of(*r));
@@ -212,7 +215,9 @@ std::string html_error(int status, std::string_view message) {
     esc(out, line);
     out += "</h1>\n<p class=\"notice error\">";
     esc(out, message);
-    out += "</p>\n<p><a href=\"/\">Back to the reports</a></p>\n";
+    out += "</p>\n<p><a href=\"";
+    esc(out, url_base());
+    out += "/\">Back to the reports</a></p>\n";
     append_page_end(out);
     return out;
 }

@@ -26,7 +26,7 @@ std::string escape_html(std::string_view text);
 void append_attr(std::string& out, std::string_view name, std::string_view value);
 
 // GET /: every report with its title, description and a link to /reports/NAME.
-// `broken` lists report files that failed to load ("FILE:LINE: message").
+// `broken` names the report files that failed to load (no paths, no messages).
 std::string html_index(const std::vector<const reports::Report*>& reports,
                        const std::vector<std::string>& broken);
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "render/html.hpp"
+#include "render/url_base.hpp"
 
 namespace asyncpage::render {
 namespace {
@@ -33,7 +34,7 @@ std::string_view title_of(const Report* report, const JobView& job) {
 
 // "/jobs/ID" with the id percent-encoded (a UUID needs none, but it is a value).
 std::string job_url(const JobView& job) {
-    std::string url = "/jobs/";
+    std::string url = url_base() + "/jobs/";
     http::append_url_encoded(url, job.id);
     return url;
 }
@@ -49,7 +50,9 @@ ResultOptions job_result_options(const JobView& job) {
 // The report's title, linked to its form when the report still exists.
 void append_title(std::string& out, const Report* report, const JobView& job) {
     if (report) {
-        out += "<a href=\"/reports/";
+        out += "<a href=\"";
+        esc(out, url_base());
+        out += "/reports/";
         http::append_url_encoded(out, report->name);
         out += "\">";
         esc(out, title_of(report, job));
@@ -122,6 +125,7 @@ std::string html_job(const reports::Report* report, const JobView& job, const Pa
     // The script's state: an attribute, so nothing in the JSON can end a <script>.
     std::string main_attrs = " id=\"job\"";
     attr(main_attrs, "data-job", job.json);
+    attr(main_attrs, "data-url", job_url(job));  // with the site's prefix, for job.js
     attr(main_attrs, "data-state", job.state);
     attr(
         main_attrs, "data-now",

@@ -4,6 +4,7 @@
 #include "render/report_form.hpp"
 
 #include "render/html.hpp"
+#include "render/url_base.hpp"
 
 namespace asyncpage::render {
 namespace {
@@ -153,13 +154,17 @@ void append_report_form(std::string& out, const reports::Report& report, const h
     if (report.job) {
         // Job reports run in the background: the form creates a job and
         // the browser is sent on (303) to its wait screen.
-        out += "<form id=\"run-form\" method=\"post\" action=\"/reports/";
+        out += "<form id=\"run-form\" method=\"post\" action=\"";
+        esc(out, url_base());
+        out += "/reports/";
         append_url(out, report.name);
         out += "/jobs\">\n";
     } else {
         // An explicit action rather than action="", which HTML forbids (it must be a
         // non-empty URL); a GET submission replaces the whole query string anyway.
-        out += "<form id=\"run-form\" method=\"get\" action=\"/reports/";
+        out += "<form id=\"run-form\" method=\"get\" action=\"";
+        esc(out, url_base());
+        out += "/reports/";
         append_url(out, report.name);
         out += "\">\n";
     }

@@ -48,6 +48,37 @@ std::optional<std::pair<std::string, std::string_view>> header_entry(std::string
     return std::pair{lower(t.substr(0, k)), trim(t.substr(colon + 1))};
 }
 
+// The header keys this parser knows (README, "Report files"); any other
+// `-- word: ...` line is a comment.
+constexpr std::string_view kHeaderKeys[] = {"title",    "description", "param",       "timeout",
+                                            "parallel", "job",         "concurrency", "section"};
+
+// Levenshtein distance, for the typo warning only (keys are a few letters long).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t above = row[j];
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// The known key within two edits of `key` ("tiemout" → "timeout"), if any.
+std::optional<std::string_view> near_known_key(std::string_view key) {
+    for (std::string_view known : kHeaderKeys) {
+        if (edit_distance(key, known) <= 2) return known;
+    }
+    return std::nullopt;
+}
+
 std::vector<std::string_view> split_lines(std::string_view text) {
     if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
     std::vector<std::string_view> lines;
@@ -124,6 +155,19 @@ class ReportParser {
         }
         if (!entry) return true;  // a plain comment
         const auto& [key, value] = *entry;
+        if (std::find(std::begin(kHeaderKeys), std::end(kHeaderKeys), key) ==
+            std::end(kHeaderKeys)) {
+            // Not a key of ours: a plain comment (README, "Report files"), so that
+            // "-- Author: bob" never makes a report fail. A near miss is most
+            // likely a typo, which `check` shows as a warning.
+            if (auto near = near_known_key(key)) {
+                report_.warnings.push_back(ParseError{
+                    report_.file, line,
+                    "warning: '" + key + "' is not a header key, so this line is a comment; " +
+                        "did you mean '" + std::string(*near) + "'?"});
+            }
+            return true;
+        }
         if (key != "param") {
             auto [it, fresh] = header_keys_.emplace(key, line);
             if (!fresh) {
@@ -178,11 +222,6 @@ class ReportParser {
                 return false;
             }
             report_.concurrency = n;
-        } else {
-            fail(line, "unknown header key '" + key +
-                           "' (title, description, param, timeout, parallel, job, "
-                           "concurrency, section)");
-            return false;
         }
         return true;
     }

@@ -13,7 +13,7 @@
 namespace asyncpage::reports {
 
 // Parses one file. `name` is the URL name, `file` the path used in messages.
-// Unknown header keys, bad values, duplicate params/sections, placeholders that
+// Bad header values, duplicate params/sections, placeholders that
 // name no declared param, and a file without sections are errors with their line.
 std::variant<Report, ParseError> parse_report(std::string_view name, std::string_view file,
                                               std::string_view text,

@@ -1,5 +1,5 @@
 #pragma once
-// The parsed form of one report file (README, "Report format"). Pure data: no I/O here.
+// The parsed form of one report file (README, "Report files"). Pure data: no I/O here.
 #include <chrono>
 #include <map>
 #include <optional>
@@ -37,6 +37,13 @@ struct Section {
     int line = 0;                          // line of "-- section:"
 };
 
+struct ParseError {
+    std::string file;
+    int line = 0;
+    std::string message;
+    std::string to_string() const;  // "FILE:LINE: message"
+};
+
 struct Report {
     std::string name;  // file name without .sql: the URL name
     std::string file;  // path as read
@@ -48,13 +55,9 @@ struct Report {
     bool parallel = true;
     bool job = false;
     int concurrency = 0;  // 0: no per-report cap beyond report_share
-};
-
-struct ParseError {
-    std::string file;
-    int line = 0;
-    std::string message;
-    std::string to_string() const;  // "FILE:LINE: message"
+    // Lines that load fine but are likely mistakes (a header comment whose word is
+    // within two letters of a key: "-- tiemout: 3s"); `check` prints them.
+    std::vector<ParseError> warnings;
 };
 
 struct ReportSet {

@@ -161,6 +161,28 @@ BOOST_AUTO_TEST_CASE(pages_route_with_the_stock_fastcgi_params) {
     BOOST_TEST(contains(health.body, "ok"));
 }
 
+// /metrics and /healthz answer local clients only (README, "Operations"): a client
+// nginx sees as 127.0.0.2 (any address but localhost) gets 403, the pages still
+// answer it.
+BOOST_AUTO_TEST_CASE(metrics_and_healthz_answer_localhost_only) {
+    ShippedStack st;
+    // curl binds its socket to `source` (--interface), so nginx sees that address.
+    auto status_from = [&](const std::string& path, const std::string& source) {
+        CommandResult r = run_command(
+            "curl -s -o /dev/null -w '%{http_code}' --max-time 20 "
+            "--interface " +
+            source + " " + shell_quote(st.url(path)));
+        BOOST_TEST_MESSAGE(path << " from " << source << ": " << r.output);
+        return r.output;
+    };
+    for (const char* path : {"/metrics", "/healthz"}) {
+        BOOST_TEST(status_from(path, "127.0.0.1") == "200", path << " from 127.0.0.1");
+        BOOST_TEST(status_from(path, "127.0.0.2") == "403", path << " from 127.0.0.2");
+    }
+    BOOST_TEST(status_from("/reports/page?format=json", "127.0.0.2") == "200",
+               "a page from 127.0.0.2");
+}
+
 // client_max_body_size 1m: a body of exactly 1 MiB (asyncpage's default max_body)
 // reaches asyncpage, which answers it itself; one byte more is nginx's 413.
 BOOST_AUTO_TEST_CASE(body_limit_matches_max_body) {

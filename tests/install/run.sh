@@ -58,6 +58,8 @@ file_mode_is() { [[ -e "$1" && "$(stat -c '%a' "$1")" == "$2" ]]; }
 contains() { grep -qF -- "$2" "$1"; }
 lacks() { ! grep -qF -- "$2" "$1"; }
 no_path() { [[ ! -e "$1" && ! -L "$1" ]]; }
+# man(1) renders PAGE with its warnings on (groff: -ww) and prints none.
+man_renders_cleanly() { [[ -z "$(MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null)" ]]; }
 dir_empty() { [[ -d "$1" && -z "$(ls -A "$1")" ]]; }
 links_to() { [[ "$(readlink "$1")" == "$2" ]]; }
 # quiet FILE COMMAND...: runs COMMAND with its output in FILE, shown on failure.
@@ -128,6 +130,20 @@ test_install() {
     check "nginx site enabled (link to sites-available)" links_to "$link" /etc/nginx/sites-available/asyncpage
     check "logrotate file installed 0644" file_mode_is "$rotate" 644
     check "logrotate file is packaging/asyncpage.logrotate" cmp -s "$rotate" "$REPO_ROOT/packaging/asyncpage.logrotate"
+    local man8="$ROOT/usr/local/share/man/man8/asyncpage.8" man5="$ROOT/usr/local/share/man/man5/asyncpage.toml.5"
+    check "man page asyncpage(8) installed 0644" file_mode_is "$man8" 644
+    check "man page asyncpage.toml(5) installed 0644" file_mode_is "$man5" 644
+    check "README installed as the manual" cmp -s "$ROOT/usr/local/share/doc/asyncpage/README.md" "$REPO_ROOT/README.md"
+    # man(1) finds the pages under the installed tree (as under /usr/local/share/man)
+    # and renders them without a warning.
+    check "man -w asyncpage finds the installed page" \
+        test "$(MANPATH="$ROOT/usr/local/share/man" man -w asyncpage 2>/dev/null)" == "$man8"
+    check "man -w asyncpage.toml finds the installed page" \
+        test "$(MANPATH="$ROOT/usr/local/share/man" man -w asyncpage.toml 2>/dev/null)" == "$man5"
+    check "asyncpage(8) renders without warnings" man_renders_cleanly "$man8"
+    check "asyncpage.toml(5) renders without warnings" man_renders_cleanly "$man5"
+    check "unit Documentation= names the man pages" \
+        contains "$unit" 'Documentation=man:asyncpage(8) man:asyncpage.toml(5) file:///usr/local/share/doc/asyncpage/README.md'
     check "install says it does not run migrate under --destdir" \
         contains "$out" '--destdir: not running asyncpage migrate'
 
@@ -171,7 +187,10 @@ test_unit_verify() {
     mkdir -p "$TMP/verify"
     sed "s|^ExecStart=/usr/local/bin/asyncpage|ExecStart=$ROOT/usr/local/bin/asyncpage|" \
         "$ROOT/etc/systemd/system/asyncpage.service" >"$copy"
-    if out="$(systemd-analyze verify "$copy" 2>&1)" && [[ -z "$out" ]]; then
+    # verify also runs man(1) for each man: page in Documentation=: let it find
+    # the pages installed under the temp root.
+    if out="$(MANPATH="$ROOT/usr/local/share/man" systemd-analyze verify "$copy" 2>&1)" &&
+        [[ -z "$out" ]]; then
         pass "systemd-analyze verify: no errors, no warnings"
     else
         fail "systemd-analyze verify: $out"
@@ -350,6 +369,8 @@ test_uninstall() {
     check "binary removed" no_path "$ROOT/usr/local/bin/asyncpage"
     check "unit removed" no_path "$ROOT/etc/systemd/system/asyncpage.service"
     check "logrotate file removed" no_path "$ROOT/etc/logrotate.d/asyncpage"
+    check "man pages removed" no_path "$ROOT/usr/local/share/man/man8/asyncpage.8"
+    check "installed README removed" no_path "$ROOT/usr/local/share/doc/asyncpage"
     check "nginx site link removed" no_path "$ROOT/etc/nginx/sites-enabled/asyncpage"
     check "nginx site file removed (unedited)" no_path "$ROOT/etc/nginx/sites-available/asyncpage"
     check "config kept" test -f "$ROOT/etc/asyncpage/asyncpage.toml"

@@ -124,4 +124,96 @@ BOOST_AUTO_TEST_CASE(unknown_config_key_is_an_error) {
     BOOST_TEST(contains(r.output, "unknown key"));
 }
 
+// README, "Report files": a header comment whose word is no key is a comment
+// ("-- Author: bob"); one within two letters of a key is a warning with
+// FILE:LINE, and neither is a problem (exit 0). A timeout beyond what the shipped
+// nginx site and unit allow is a warning too (README, "Sizing and timeouts").
+BOOST_AUTO_TEST_CASE(header_comments_near_misses_and_long_timeouts_warn_only) {
+    prepare_test_schema();
+    CheckSite site;
+    write_file(site.reports / "notes.sql",
+               "-- title: Notes\n"
+               "-- Author: bob\n"
+               "-- tiemout: 3s\n"
+               "\n"
+               "-- section: one\n"
+               "SELECT 1 AS own_check_notes;\n");
+    write_file(site.reports / "long.sql",
+               "-- title: Long\n"
+               "-- timeout: 100s\n"
+               "-- section: one\n"
+               "SELECT 1 AS own_check_long;\n");
+    write_file(site.reports / "longer.sql",
+               "-- title: Longer\n"
+               "-- timeout: 150s\n"
+               "-- section: one\n"
+               "SELECT 1 AS own_check_longer;\n");
+    site.write_config(test_dsn(), "pool_size = 2\njob_slots = 1\n");
+    CliResult r = site.check();
+    BOOST_TEST(r.exit_code == 0, "warnings made check fail");
+    std::string notes = (site.reports / "notes.sql").string();
+    BOOST_TEST(contains(r.output, notes + ":3: warning: 'tiemout' is not a header key"),
+               "no warning at " << notes << ":3");
+    BOOST_TEST(contains(r.output, "did you mean 'timeout'?"));
+    BOOST_TEST(!icontains(r.output, "author"), "the plain comment was reported");
+    std::string long_file = (site.reports / "long.sql").string();
+    BOOST_TEST(contains(r.output, long_file +
+                                      ": warning: timeout 100s plus the drain grace (5s) "
+                                      "is not below the shipped unit's TimeoutStopSec (90s)"));
+    std::string longer_file = (site.reports / "longer.sql").string();
+    BOOST_TEST(contains(r.output, longer_file + ": warning: timeout 150s is not below the shipped "
+                                                "nginx site's fastcgi_read_timeout (120s)"));
+    BOOST_TEST(contains(r.output, "4 reports checked, 0 problems, 3 warnings"));
+}
+
+// README, "Sizing and timeouts": per worker pool_size + 4 + job_slots x 4 + 1
+// connections, twice that during a reload, against max_connections less the
+// superuser reserve.
+BOOST_AUTO_TEST_CASE(max_connections_too_small_for_the_config_warns) {
+    prepare_test_schema();
+    CheckSite site;
+    site.write_config(test_dsn(), "pool_size = 2\njob_slots = 1\n");
+    CliResult fits = site.check();
+    BOOST_TEST(fits.exit_code == 0);
+    BOOST_TEST(contains(fits.output,
+                        "connections: 1 workers x (2 pool_size + 4 job bookkeeping "
+                        "+ 4 job runs (job_slots x 4) + 1 LISTEN) = 11, 22 during "
+                        "a reload"));
+    BOOST_TEST(!contains(fits.output, "warning: max_connections"));
+
+    // 20,000 connections during a reload: more than any test cluster allows.
+    site.write_config(test_dsn(), "pool_size = 1000\njob_slots = 0\n");
+    std::string text = read_file(site.config);
+    text.replace(text.find("workers = 1"), 11, "workers = 10");
+    write_file(site.config, text);
+    CliResult over = site.check();
+    BOOST_TEST(over.exit_code == 0, "a sizing warning made check fail");
+    BOOST_TEST(contains(over.output, "= 10060, 20120 during a reload"));
+    BOOST_TEST(contains(over.output,
+                        "warning: max_connections is too small for this config: "
+                        "20120 connections needed during a reload"));
+}
+
+// `--config` defaults to /etc/asyncpage/asyncpage.toml (or ASYNCPAGE_CONFIG), and
+// --help lists the commands, the ASYNCPAGE_* overrides and that default.
+BOOST_AUTO_TEST_CASE(help_and_the_default_config_path) {
+    CliResult help = run_cli({server_binary(), "--help"});
+    BOOST_TEST(help.exit_code == 0);
+    for (const char* part : {"serve", "check", "migrate", "ASYNCPAGE_<KEY>", "ASYNCPAGE_CONFIG",
+                             "/etc/asyncpage/asyncpage.toml", "asyncpage(8)"}) {
+        BOOST_TEST(contains(help.output, part), "--help does not mention " << part);
+    }
+    CheckSite site;
+    site.write_config(test_dsn(), "pool_size = 2\njob_slots = 1\n");
+    CliResult by_env =
+        run_cli({server_binary(), "check"}, {{"ASYNCPAGE_CONFIG", site.config.string()}});
+    BOOST_TEST(by_env.exit_code == 0, by_env.output);
+    BOOST_TEST(contains(by_env.output, "1 reports checked"));
+    if (!std::filesystem::exists("/etc/asyncpage/asyncpage.toml")) {
+        CliResult none = run_cli({server_binary(), "check"});
+        BOOST_TEST(none.exit_code == 1);
+        BOOST_TEST(contains(none.output, "/etc/asyncpage/asyncpage.toml"), none.output);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -67,4 +67,55 @@ BOOST_AUTO_TEST_CASE(two_at_once_on_a_fresh_database_then_up_to_date) {
     pg.exec("DROP DATABASE " + name + " WITH (FORCE)");
 }
 
+// README, "Background jobs": report SQL runs on dsn, so with jobs in another
+// database (jobs_dsn) migrate also puts asyncpage.progress() where the reports
+// run, and check's error for a report calling it says what to do before that.
+BOOST_AUTO_TEST_CASE(separate_jobs_dsn_gets_progress_into_the_report_database) {
+    const std::string reports_db = unique_name("asyncpage_mig_rep");
+    const std::string jobs_db = unique_name("asyncpage_mig_jobs");
+    Pg pg;
+    for (const std::string& db : {reports_db, jobs_db}) {
+        pg.exec("DROP DATABASE IF EXISTS " + db);
+        pg.exec("CREATE DATABASE " + db);
+    }
+    TempDir dir("asyncpage-migrate");
+    std::filesystem::create_directories(dir / "reports");
+    write_file(dir / "reports" / "steps.sql",
+               "-- title: Steps\n-- job: true\n-- section: s\n"
+               "SELECT asyncpage.progress(50, 'half') AS half;\n");
+    const std::string dsn = test_dsn() + " dbname=" + reports_db;
+    const std::string jobs_dsn = test_dsn() + " dbname=" + jobs_db;
+    write_file(dir / "a.toml",
+               "dsn = " + toml_string(dsn) + "\njobs_dsn = " + toml_string(jobs_dsn) +
+                   "\nworkers = 1\nreports_dir = " + toml_string((dir / "reports").string()) +
+                   "\n");
+    auto check = [&] {
+        return run_command(shell_quote(server_binary()) + " check --config " +
+                           shell_quote((dir / "a.toml").string()));
+    };
+    CommandResult before = check();
+    BOOST_TEST(before.status == 1, before.output);
+    BOOST_TEST(contains(before.output, "run `asyncpage migrate`, which creates it there too"),
+               before.output);
+
+    CommandResult r = migrate_with(dir / "a.toml");
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(contains(r.output, "created asyncpage.progress() in the report database"), r.output);
+    const char* has_progress =
+        "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'asyncpage' AND p.proname = 'progress'";
+    BOOST_TEST(Pg(dsn).scalar_int(has_progress) == 1);
+    BOOST_TEST(Pg(jobs_dsn).scalar_int(has_progress) == 1);
+    BOOST_TEST(Pg(dsn).scalar_int("SELECT count(*) FROM pg_class WHERE relname = 'jobs'") == 0,
+               "the job tables belong in jobs_dsn only");
+    CommandResult again = migrate_with(dir / "a.toml");
+    BOOST_TEST(again.status == 0);
+    BOOST_TEST(contains(again.output, "asyncpage.progress() is present in the report database"),
+               again.output);
+    CommandResult after = check();
+    BOOST_TEST(after.status == 0, after.output);
+    for (const std::string& db : {reports_db, jobs_db})
+        pg.exec("DROP DATABASE " + db + " WITH (FORCE)");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 
 #include "render/assets.hpp"
 #include "render/html.hpp"
+#include "render/url_base.hpp"
 
 using namespace asyncpage;
 using namespace asyncpage::model;
@@ -131,18 +132,40 @@ BOOST_AUTO_TEST_CASE(index_lists_reports_with_links) {
                    "<p>Totals and the largest orders.</p></li>"));
     BOOST_TEST(has(html, "<li><a href=\"/reports/no%20title\">no title</a>"));
     BOOST_TEST(has(html, "background job"));
-    BOOST_TEST(!has(html, "failed to load"));
+    BOOST_TEST(!has(html, "could not be loaded"));
     BOOST_TEST(!has(html, "<script"));
 }
 
+// README, "Mounting under a prefix": inside a UrlBase every absolute link of a
+// page starts with the prefix; outside it the links are as before.
+BOOST_AUTO_TEST_CASE(links_carry_the_url_base) {
+    Report a = orders();
+    {
+        UrlBase base("/sub");
+        std::string index = html_index({&a}, {});
+        BOOST_TEST(has(index, "<li><a href=\"/sub/reports/orders\">"));
+        BOOST_TEST(has(index, "<header><a href=\"/sub/\">Reports</a></header>"));
+        BOOST_TEST(has(index, "href=\"/sub" + asset_url("asyncpage.css") + "\""));
+        std::string form = html_report(a, {}, nullptr, nullptr, false);
+        BOOST_TEST(has(form, "action=\"/sub/reports/orders\""));
+        std::string error = html_error(404, "no such report: x");
+        BOOST_TEST(has(error, "<a href=\"/sub/\">Back to the reports</a>"));
+        for (const std::string& html : {index, form, error}) {
+            BOOST_TEST(!has(html, "href=\"/reports"), "a link without the prefix");
+            BOOST_TEST(!has(html, "href=\"/assets"), "an asset without the prefix");
+            BOOST_TEST(!has(html, "href=\"/\""), "a root link without the prefix");
+        }
+    }
+    BOOST_TEST(url_base().empty(), "the prefix outlived its scope");
+    BOOST_TEST(has(html_index({&a}, {}), "<li><a href=\"/reports/orders\">"));
+}
+
 BOOST_AUTO_TEST_CASE(index_empty_and_broken_files) {
-    std::string html = html_index({}, {"reports/bad.sql:3: unknown header " + kHostile});
+    std::string html = html_index({}, {"bad" + kHostile});
     expect_document(html);
     BOOST_TEST(has(html, "No reports."));
-    BOOST_TEST(has(html,
-                   "Report files that failed to load:<ul class=\"broken\"><li>"
-                   "reports/bad.sql:3: unknown header " +
-                       kHostileEscaped + "</li></ul>"));
+    BOOST_TEST(has(html, "<ul class=\"broken\"><li>report bad" + kHostileEscaped +
+                             " could not be loaded (details in the error log)</li></ul>"));
 }
 
 BOOST_AUTO_TEST_CASE(index_escapes_everything) {

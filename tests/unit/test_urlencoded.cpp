@@ -146,3 +146,33 @@ BOOST_AUTO_TEST_CASE(fallbacks) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// README, "Mounting under a prefix": the prefix is what nginx stripped from the
+// client's path; only plain path segments count, so no client can make links
+// point elsewhere (//host, dot segments, markup).
+BOOST_AUTO_TEST_SUITE(mount_prefix_of_a_request)
+
+BOOST_AUTO_TEST_CASE(stripped_prefix_is_found) {
+    using asyncpage::http::mount_prefix;
+    BOOST_TEST(mount_prefix("/sub/reports/x?n=1", "/reports/x") == "/sub");
+    BOOST_TEST(mount_prefix("/a/b-c.d~e/", "/") == "/a/b-c.d~e");
+    BOOST_TEST(mount_prefix("/sub/reports/no%20title", "/reports/no title") == "/sub");
+    BOOST_TEST(mount_prefix("/s%75b/reports/x", "/reports/x") == "/sub");
+}
+
+BOOST_AUTO_TEST_CASE(nothing_stripped_or_unsafe_gives_no_prefix) {
+    using asyncpage::http::mount_prefix;
+    BOOST_TEST(mount_prefix("/reports/x?a=/sub", "/reports/x") == "");
+    BOOST_TEST(mount_prefix("", "/reports/x") == "");
+    BOOST_TEST(mount_prefix("/sub/reports/x", "") == "");
+    BOOST_TEST(mount_prefix("/other/path", "/reports/x") == "");
+    BOOST_TEST(mount_prefix("//evil.example/reports/x", "/evil.example/reports/x") == "");
+    BOOST_TEST(mount_prefix("//evil.example/reports/x", "/reports/x") == "");
+    BOOST_TEST(mount_prefix("/a/../reports/x", "/reports/x") == "");
+    BOOST_TEST(mount_prefix("/./reports/x", "/reports/x") == "");
+    BOOST_TEST(mount_prefix("/sub//reports/x", "/reports/x") == "");
+    BOOST_TEST(mount_prefix("/%22%3E%3Cscript%3E/reports/x", "/reports/x") == "");
+    BOOST_TEST(mount_prefix("/a%2Fb/reports/x", "/reports/x") == "/a/b");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
