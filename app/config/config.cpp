@@ -116,6 +116,10 @@ struct Source {
         auto d = parse_duration(s);
         if (!d) fail("expected a duration such as \"250ms\", \"5s\" or \"1h\", got \"" + s + "\"");
         if (d->count() <= 0) fail("must be a duration greater than zero");
+        if (*d > kMaxDuration) {
+            fail("\"" + s + "\" is longer than " + std::string(kMaxDurationText) +
+                 ", the longest duration PostgreSQL accepts as a timeout");
+        }
         return *d;
     }
 

@@ -84,6 +84,14 @@ class Runner::Run final : public run::RunListener {
                            format_seconds(runner_.options_.job_timeout));
     }
     void on_deadline(const std::string&) override { finish(); }
+    // The run's barrier caught an exception in this job's code: the job ends
+    // failed (SQLSTATE XX000, internal_error) unless its end is already on its way.
+    void on_exception(const char* what) override {
+        spdlog::error("job {} (report {}) failed with an exception: {}", id_, report_->name, what);
+        if (end_sent_) return;
+        requeue_ = false;
+        end("failed", "XX000", std::string("internal error: ") + what);
+    }
 
     // asyncpage.progress(pct, message): SQLSTATE AP001, detail "asyncpage.progress N".
     void on_notice(const PGresult* notice) override {

@@ -1,53 +1,122 @@
-// The poll() loop every worker runs. Slots removed during a pass are only marked
-// dead and compacted after the I/O phase, so handlers may unwatch any fd (their
-// own included) without invalidating the iteration.
+// The epoll loop every worker runs. The kernel keeps the watched set, so a pass
+// costs what its ready fds cost, not what all watched fds cost (poll() walked
+// every fd on every pass: one worker's one-row page fell to a third of its rate
+// while it held 5,000 idle long polls; README, Performance, S8). Level-triggered,
+// like poll(): a handler that leaves data unread is called again next pass.
 #include "loop/event_loop.hpp"
+
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace asyncpage::loop {
 
-EventLoop::EventLoop() : now_(Clock::now()) {}
+namespace {
+
+constexpr std::size_t kFirstBatch = 256;
+constexpr std::size_t kMaxBatch = 4096;  // level-triggered: the rest come next pass
+
+// poll()'s and epoll's bits have the same values on Linux; mapping them by name
+// keeps that an assumption of this file only.
+std::uint32_t to_epoll(short events) {
+    std::uint32_t e = 0;
+    if (events & POLLIN) e |= EPOLLIN;
+    if (events & POLLPRI) e |= EPOLLPRI;
+    if (events & POLLOUT) e |= EPOLLOUT;
+    if (events & POLLRDHUP) e |= EPOLLRDHUP;
+    return e;  // EPOLLERR and EPOLLHUP are always reported, as with poll()
+}
+
+short from_epoll(std::uint32_t e) {
+    short r = 0;
+    if (e & EPOLLIN) r |= POLLIN;
+    if (e & EPOLLPRI) r |= POLLPRI;
+    if (e & EPOLLOUT) r |= POLLOUT;
+    if (e & EPOLLRDHUP) r |= POLLRDHUP;
+    if (e & EPOLLERR) r |= POLLERR;
+    if (e & EPOLLHUP) r |= POLLHUP;
+    return r;
+}
+
+std::uint64_t token(int fd, std::uint32_t generation) {
+    return (std::uint64_t(generation) << 32) | std::uint32_t(fd);
+}
+
+}  // namespace
+
+EventLoop::EventLoop() : ready_(kFirstBatch), now_(Clock::now()) {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+}
+
+EventLoop::~EventLoop() {
+    ::close(epoll_fd_);
+}
 
 void EventLoop::watch(int fd, short events, IoHandler handler) {
-    auto it = index_.find(fd);
-    if (it != index_.end()) {
-        std::size_t i = it->second;
-        if (!slots_[i].live) --free_slots_;
-        slots_[i].handler = std::move(handler);
-        slots_[i].live = true;
-        fds_[i].events = events;
-        fds_[i].revents = 0;  // revents of a previous owner of this fd number are stale
-        fds_[i].fd = fd;
-        return;
+    if (fd < 0) throw std::invalid_argument("event loop: watch of fd " + std::to_string(fd));
+    if (std::size_t(fd) >= slots_.size()) slots_.resize(std::size_t(fd) + 1);
+    Slot& s = slots_[std::size_t(fd)];
+    bool was_live = s.live;
+    epoll_event ev{};
+    ev.events = to_epoll(events);
+    ev.data.u64 = token(fd, s.generation + 1);
+    // A live slot's registration may be gone (the fd was closed and its number
+    // reused, as libpq does when PQconnectPoll opens a new socket): MOD then says
+    // ENOENT and the fd is added. A dead slot's fd is normally unknown to the
+    // kernel; EEXIST means its unwatch came after the fd was replaced.
+    int rc = ::epoll_ctl(epoll_fd_, was_live ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+    if (rc < 0 && was_live && errno == ENOENT) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    if (rc < 0 && !was_live && errno == EEXIST) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+    if (rc < 0) {
+        int err = errno;
+        if (was_live) unwatch(fd);
+        throw std::system_error(err, std::generic_category(),
+                                "epoll_ctl of fd " + std::to_string(fd));
     }
-    index_.emplace(fd, fds_.size());
-    fds_.push_back(pollfd{fd, events, 0});
-    slots_.push_back(Slot{std::move(handler), true, fd});
+    ++s.generation;  // events already returned for this number are now stale
+    s.handler = std::make_shared<IoHandler>(std::move(handler));
+    s.events = events;
+    s.live = true;
+    if (!was_live) ++watched_;
 }
 
 void EventLoop::set_events(int fd, short events) {
-    auto it = index_.find(fd);
-    if (it != index_.end() && slots_[it->second].live) fds_[it->second].events = events;
+    if (fd < 0 || std::size_t(fd) >= slots_.size()) return;
+    Slot& s = slots_[std::size_t(fd)];
+    if (!s.live || s.events == events) return;
+    s.events = events;
+    epoll_event ev{};
+    ev.events = to_epoll(events);
+    ev.data.u64 = token(fd, s.generation);
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT) {
+        // Closed and reopened under the same number by its owner: register it again.
+        // (EBADF, closed and not reopened, leaves nothing to watch.)
+        (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    }
 }
 
 void EventLoop::unwatch(int fd) {
-    auto it = index_.find(fd);
-    if (it == index_.end() || !slots_[it->second].live) return;
-    std::size_t i = it->second;
-    slots_[i].live = false;
-    // The handler may be the one running right now: keep it alive until compact().
-    fds_[i].fd = -1;  // poll() ignores negative fds
-    fds_[i].revents = 0;
-    ++free_slots_;
+    if (fd < 0 || std::size_t(fd) >= slots_.size()) return;
+    Slot& s = slots_[std::size_t(fd)];
+    if (!s.live) return;
+    s.live = false;
+    ++s.generation;
+    // The handler may be the one running right now: dispatch holds its own reference.
+    s.handler.reset();
+    s.events = 0;
+    --watched_;
+    // Fails harmlessly (EBADF, ENOENT) when the fd was closed first: the kernel
+    // dropped it from the set with its last descriptor.
+    (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
 bool EventLoop::watching(int fd) const {
-    auto it = index_.find(fd);
-    return it != index_.end() && slots_[it->second].live;
+    return fd >= 0 && std::size_t(fd) < slots_.size() && slots_[std::size_t(fd)].live;
 }
 
 TimerId EventLoop::add_timer(TimePoint when, Callback cb) {
@@ -88,9 +157,9 @@ void EventLoop::run_timers() {
     }
 }
 
-int EventLoop::poll_timeout_ms(int max_wait_ms) const {
+int EventLoop::wait_timeout_ms(int max_wait_ms) const {
     // stop() from a timer of this pass: look at the fds once and end the pass, even
-    // when no timer is left to bound the wait (poll would otherwise sleep forever).
+    // when no timer is left to bound the wait (it would otherwise sleep forever).
     if (!deferred_.empty() || stopping_) return 0;
     int wait = max_wait_ms;
     // A cancelled timer at the top only causes one early, empty pass.
@@ -102,49 +171,36 @@ int EventLoop::poll_timeout_ms(int max_wait_ms) const {
     return wait;
 }
 
-void EventLoop::compact() {
-    if (free_slots_ == 0) return;
-    // Only dead and moved slots touch the index: every finished page unwatches
-    // its fd, so rebuilding the whole map here would cost O(watched) hash inserts.
-    std::size_t out = 0;
-    for (std::size_t i = 0; i < fds_.size(); ++i) {
-        if (!slots_[i].live) {
-            index_.erase(slots_[i].fd);
-            continue;
-        }
-        if (out != i) {
-            fds_[out] = fds_[i];
-            slots_[out] = std::move(slots_[i]);
-            index_[fds_[out].fd] = out;
-        }
-        ++out;
+void EventLoop::dispatch(int ready) {
+    for (int i = 0; i < ready; ++i) {
+        std::uint64_t t = ready_[std::size_t(i)].data.u64;
+        auto fd = std::size_t(std::uint32_t(t));
+        auto generation = std::uint32_t(t >> 32);
+        if (fd >= slots_.size()) continue;
+        Slot& s = slots_[fd];
+        // Unwatched, re-watched or closed-and-reused by a handler earlier in this
+        // batch: the event belonged to the fd's previous owner.
+        if (!s.live || s.generation != generation) continue;
+        // A reference of our own: the handler may unwatch or replace itself, and
+        // watching a new fd may move the slots.
+        std::shared_ptr<IoHandler> h = s.handler;
+        (*h)(from_epoll(ready_[std::size_t(i)].events));
     }
-    fds_.resize(out);
-    slots_.resize(out);
-    free_slots_ = 0;
 }
 
 void EventLoop::run_once(int max_wait_ms) {
     update_now();
     run_timers();
-    int n = ::poll(fds_.data(), fds_.size(), poll_timeout_ms(max_wait_ms));
+    int n =
+        ::epoll_wait(epoll_fd_, ready_.data(), int(ready_.size()), wait_timeout_ms(max_wait_ms));
     update_now();
     if (n < 0 && errno != EINTR) {
-        throw std::runtime_error(std::string("poll failed: ") + std::strerror(errno));
+        throw std::system_error(errno, std::generic_category(), "epoll_wait");
     }
     if (n > 0) {
-        // Handlers may append slots; only the ones polled this pass are visited.
-        std::size_t count = fds_.size();
-        for (std::size_t i = 0; i < count && n > 0; ++i) {
-            short rev = fds_[i].revents;
-            if (rev == 0) continue;
-            --n;
-            fds_[i].revents = 0;
-            if (!slots_[i].live) continue;
-            // Copy: the handler may replace itself via watch() on the same fd.
-            IoHandler h = slots_[i].handler;
-            h(rev);
-        }
+        dispatch(n);
+        if (std::size_t(n) == ready_.size() && ready_.size() < kMaxBatch)
+            ready_.resize(ready_.size() * 2);
     }
     run_timers();
     while (!deferred_.empty()) {
@@ -158,7 +214,6 @@ void EventLoop::run_once(int max_wait_ms) {
         std::vector<std::shared_ptr<void>> batch;
         batch.swap(closing_);
     }
-    compact();
 }
 
 void EventLoop::run() {

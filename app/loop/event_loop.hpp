@@ -1,8 +1,11 @@
 #pragma once
-// One thread's event loop: a poll() set of fds with handlers, a timer heap keyed by
-// one cached monotonic "now" per pass, and a deferred queue run after the I/O phase
-// so that objects are never freed inside their own callbacks (libuv's closing phase).
+// One thread's event loop: a set of fds with handlers kept in the kernel (epoll,
+// level-triggered), a timer heap keyed by one cached monotonic "now" per pass, and a
+// deferred queue run after the I/O phase so that objects are never freed inside
+// their own callbacks (libuv's closing phase). Interest is given and reported in
+// poll()'s terms (POLLIN, POLLOUT, POLLRDHUP; POLLERR and POLLHUP always).
 #include <poll.h>
+#include <sys/epoll.h>
 
 #include <cstdint>
 #include <functional>
@@ -23,14 +26,22 @@ class EventLoop {
     using Callback = std::function<void()>;
 
     EventLoop();
+    ~EventLoop();
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
 
     // Watches fd for `events` (POLLIN, POLLOUT, POLLRDHUP...). One handler per fd:
-    // watching a watched fd replaces its handler. The handler may (un)watch any fd.
+    // watching a watched fd replaces its handler, and drops events of this pass
+    // that were meant for the old one; it always tells the kernel, so an fd number
+    // that was closed and reopened since is registered afresh. The handler may
+    // (un)watch any fd. Throws std::system_error for an fd the kernel refuses
+    // (closed, or a regular file).
     void watch(int fd, short events, IoHandler handler);
+    // Changes a watched fd's interest; a system call only when it differs.
     void set_events(int fd, short events);
-    // Forgets fd; its pending revents of this pass are dropped. Never closes it.
+    // Forgets fd; its pending events of this pass are dropped. Never closes it.
+    // Call it before closing the fd: an fd closed while watched leaves the kernel's
+    // set by itself, but its handler stays here until the number is watched again.
     void unwatch(int fd);
     bool watching(int fd) const;
 
@@ -38,7 +49,7 @@ class EventLoop {
     TimerId add_timer(Millis after, Callback cb) { return add_timer(now_ + after, std::move(cb)); }
     void cancel_timer(TimerId id);  // no-op for 0 and for fired timers
 
-    // Runs cb after the current I/O and timer phases, before the next poll().
+    // Runs cb after the current I/O and timer phases, before the next wait.
     void defer(Callback cb);
 
     // The one way to end an object whose callback may be on the stack (a page, a
@@ -52,22 +63,27 @@ class EventLoop {
     }
     std::size_t closing() const { return closing_.size(); }
 
-    // Runs passes until stop(): timers due → poll → I/O handlers → timers due →
+    // Runs passes until stop(): timers due → wait for events → I/O handlers → timers due →
     // deferred → closing (close_later).
     void run();
     void stop() { stopping_ = true; }
-    // One pass with a cap on how long poll may wait (tests use it).
+    // One pass with a cap on how long the wait for events may be (tests use it).
     void run_once(int max_wait_ms);
 
     TimePoint now() const { return now_; }
     void update_now() { now_ = Clock::now(); }
-    std::size_t watched() const { return fds_.size() - free_slots_; }
+    std::size_t watched() const { return watched_; }
 
   private:
+    // One per fd number. `generation` changes with every watch and unwatch of the
+    // number and travels with its kernel registration, so an event that epoll_wait
+    // returned for an earlier owner of the number (unwatched, or closed and reused,
+    // by a handler earlier in the same pass) is recognised and dropped.
     struct Slot {
-        IoHandler handler;
+        std::shared_ptr<IoHandler> handler;  // shared: kept alive while it runs
+        std::uint32_t generation = 0;
+        short events = 0;
         bool live = false;
-        int fd = -1;  // kept while dead (pollfd.fd is then -1) to drop its index entry
     };
     struct Timer {
         TimePoint when;
@@ -77,13 +93,13 @@ class EventLoop {
         }
     };
     void run_timers();
-    int poll_timeout_ms(int max_wait_ms) const;
-    void compact();
+    int wait_timeout_ms(int max_wait_ms) const;
+    void dispatch(int ready);
 
-    std::vector<pollfd> fds_;
-    std::vector<Slot> slots_;
-    std::unordered_map<int, std::size_t> index_;  // fd -> slot
-    std::size_t free_slots_ = 0;
+    int epoll_fd_ = -1;
+    std::vector<Slot> slots_;  // by fd number
+    std::size_t watched_ = 0;
+    std::vector<epoll_event> ready_;  // epoll_wait's batch; grows when it comes back full
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     std::unordered_map<TimerId, Callback> timer_callbacks_;
     TimerId next_timer_ = 1;

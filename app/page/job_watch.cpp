@@ -2,6 +2,10 @@
 // a fresh read, or a timer.
 #include "page/job_watch.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "core/barrier.hpp"
+#include "core/test_hooks.hpp"
 #include "jobs/job.hpp"
 
 namespace asyncpage::page {
@@ -18,26 +22,48 @@ JobRoutes::Watch::~Watch() {
     routes_.loop_.cancel_timer(timer_);
 }
 
-void JobRoutes::Watch::start(Millis timeout) {
-    routes_.hub_.add(this);
-    auto& req = *held_->request;
-    req.watch_hangup([this] { end(); });
-    if (kind_ == Kind::LongPoll) {
-        timer_ = routes_.loop_.add_timer(timeout, [this] {
-            timer_ = 0;
-            if (last_json_.empty()) {
-                answer_error(504, "the job's state could not be read in time");
-            } else {
-                answer(last_json_);
-            }
-        });
+template <class Body>
+void JobRoutes::Watch::guarded(Body&& body) {
+    barrier(std::forward<Body>(body), [this](const char* what) { on_exception(what); });
+}
+
+// A long poll not answered yet gets a 500; an event stream (its headers are
+// sent) is closed.
+void JobRoutes::Watch::on_exception(const char* what) {
+    spdlog::error("{} on job {} failed with an exception: {}",
+                  kind_ == Kind::LongPoll ? "long poll" : "event stream", job_id(), what);
+    if (ended_) return;
+    if (kind_ == Kind::LongPoll && !held_->request->finished()) {
+        answer_error(500, "internal error: the watch failed; see the server log");
     } else {
-        req.write_headers(200, "text/event-stream; charset=utf-8",
-                          "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n");
-        req.write(": asyncpage job events\n\n");
-        req.flush();
+        end();
     }
-    refresh();
+}
+
+void JobRoutes::Watch::start(Millis timeout) {
+    guarded([&] {
+        routes_.hub_.add(this);
+        auto& req = *held_->request;
+        req.watch_hangup([this] { guarded([this] { end(); }); });
+        if (kind_ == Kind::LongPoll) {
+            timer_ = routes_.loop_.add_timer(timeout, [this] {
+                guarded([this] {
+                    timer_ = 0;
+                    if (last_json_.empty()) {
+                        answer_error(504, "the job's state could not be read in time");
+                    } else {
+                        answer(last_json_);
+                    }
+                });
+            });
+        } else {
+            req.write_headers(200, "text/event-stream; charset=utf-8",
+                              "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n");
+            req.write(": asyncpage job events\n\n");
+            req.flush();
+        }
+        refresh();
+    });
 }
 
 void JobRoutes::Watch::refresh() {
@@ -46,34 +72,41 @@ void JobRoutes::Watch::refresh() {
     routes_.read_job(
         held_, job_id(),
         [this](const jobs::StoredJob& job) {
-            if (ended_) return;
-            owner_checked_ = true;
-            auto ev = jobs::parse_job_event(job.json);
-            if (ev) apply(*ev, job.json);
-            if (held_event_ && !ended_) {
-                auto [held_ev, held_json] = std::move(*held_event_);
-                held_event_.reset();
-                apply(held_ev, held_json);
-            }
+            guarded([&] {
+                if (ended_) return;
+                owner_checked_ = true;
+                auto ev = jobs::parse_job_event(job.json);
+                if (ev) apply(*ev, job.json);
+                if (held_event_ && !ended_) {
+                    auto [held_ev, held_json] = std::move(*held_event_);
+                    held_event_.reset();
+                    apply(held_ev, held_json);
+                }
+            });
         },
-        [this] { end(); });  // answered with an error (404, 503): stop watching
+        [this] { guarded([this] { end(); }); });  // answered with an error (404, 503)
 }
 
 bool JobRoutes::Watch::on_job_change(const jobs::JobEvent& ev, const std::string& json) {
     if (ended_) return false;
     if (!owner_checked_) {
-        if (!held_event_ || ev.version > held_event_->first.version) held_event_.emplace(ev, json);
-        return true;
+        guarded([&] {
+            if (!held_event_ || ev.version > held_event_->first.version)
+                held_event_.emplace(ev, json);
+        });
+        return !ended_;
     }
-    apply(ev, json);
+    guarded([&] { apply(ev, json); });
     return !ended_;
 }
 
 void JobRoutes::Watch::heartbeat() {
     if (ended_ || kind_ != Kind::Stream) return;
-    held_->request->write(": keepalive\n\n");
-    held_->request->flush();
-    if (!held_->request->ok()) end();
+    guarded([this] {
+        held_->request->write(": keepalive\n\n");
+        held_->request->flush();
+        if (!held_->request->ok()) end();
+    });
 }
 
 void JobRoutes::Watch::drain() {
@@ -99,6 +132,7 @@ void JobRoutes::Watch::end() {
 }
 
 void JobRoutes::Watch::apply(const jobs::JobEvent& ev, const std::string& json) {
+    test_hooks::maybe_throw("watch", job_id());
     if (kind_ == Kind::LongPoll) {
         last_json_ = json;
         if (ev.version > since_) answer(json);

@@ -44,6 +44,11 @@ class JobRoutes::Watch final : public jobs::Watcher {
     void end();
 
   private:
+    // The watch's exception barrier (core/barrier.hpp): every way in from the loop
+    // (its timer, the hub, the job reads, the hangup handler) runs through it.
+    template <class Body>
+    void guarded(Body&& body);
+    void on_exception(const char* what);
     void apply(const jobs::JobEvent& ev, const std::string& json);
     void answer(const std::string& json);
     void answer_error(int status, std::string_view message, std::string_view extra = {});

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/barrier.hpp"
 #include "core/units.hpp"
 #include "log/log.hpp"
 #include "model/pg_error.hpp"
@@ -43,10 +44,50 @@ PendingPage::~PendingPage() {
 
 void PendingPage::start() {
     ++env_.metrics.pending;
-    request_->watch_hangup([this] { on_client_gone(); });
+    counted_ = true;
+    // The page's barrier (core/barrier.hpp) for the ways in that do not come
+    // through its run: this start and the hangup handler. The run guards the rest.
+    auto fail = [this](const char* what) { on_exception(what); };
+    request_->watch_hangup([this, fail] { barrier([this] { on_client_gone(); }, fail); });
     // Only the exported section runs for CSV; the others are not part of its answer.
-    run_.start(std::move(values_), report_->timeout,
-               output_ == Output::Csv ? std::optional(csv_section_) : std::nullopt);
+    barrier(
+        [this] {
+            run_.start(std::move(values_), report_->timeout,
+                       output_ == Output::Csv ? std::optional(csv_section_) : std::nullopt);
+        },
+        fail);
+}
+
+// An exception in this page's code (the barrier: core/barrier.hpp). finish() may be
+// the code that threw, half-way (rendering out of memory), so this ends the page
+// by itself: 500 when nothing was sent yet, else the connection is closed.
+void PendingPage::on_exception(const char* what) {
+    spdlog::error("page {} {} (report {}) failed with an exception: {}", request_->http().method,
+                  request_->http().path, report_->name, what);
+    if (ended_) return;
+    state_ = PageState::Done;
+    request_->unwatch_hangup();
+    run_.stop(SectionStatus::Cancelled, "internal error");
+    if (!request_->finished()) {
+        if (csv_header_sent_) {
+            request_->finish();  // a cut CSV: the client sees the connection end early
+        } else {
+            request_->respond(500, "text/plain; charset=utf-8",
+                              "internal error: the page failed; see the server log\n",
+                              "Cache-Control: no-store\r\n");
+        }
+    }
+    uncount();
+    env_.metrics.observe_page(model::PageStatus::Error, since_start() / 1000.0);
+    end_note_ = "exception";
+    log_access(model::PageStatus::Error, EndReason::Completed);
+    ended_ = true;
+    on_done_(this);
+}
+
+void PendingPage::uncount() {
+    if (counted_) --env_.metrics.pending;
+    counted_ = false;
 }
 
 std::string PendingPage::timeout_message() const {
@@ -122,10 +163,11 @@ void PendingPage::finish(EndReason reason) {
     } else {
         respond(status);
     }
-    --env_.metrics.pending;
+    uncount();
     // A page nobody waited for is counted in client_aborts, not by outcome.
     if (reason != EndReason::ClientLeft) env_.metrics.observe_page(status, since_start() / 1000.0);
     log_access(status, reason);
+    ended_ = true;
     on_done_(this);
 }
 

@@ -65,6 +65,7 @@ class PendingPage final : public run::RunListener {
     std::string timeout_message() const override;
     void on_deadline(const std::string& message) override;
     void on_finished() override;
+    void on_exception(const char* what) override;
 
     enum class EndReason { Completed, Deadline, ClientLeft };
     void on_client_gone();
@@ -95,6 +96,9 @@ class PendingPage final : public run::RunListener {
     bool csv_header_sent_ = false;
     std::size_t csv_rows_ = 0;
     std::string end_note_;  // why the page ended early, for the access log
+    bool ended_ = false;    // on_done_ called: the page is the loop's to free
+    bool counted_ = false;  // in metrics.pending
+    void uncount();
 };
 
 }  // namespace asyncpage::page

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/barrier.hpp"
 #include "http/security.hpp"
 #include "log/log.hpp"
 #include "page/respond.hpp"
@@ -77,7 +78,28 @@ void Router::error(fcgi::Request& request, http::Format format, int status,
     respond_error(request, format, status, message, param, extra_headers);
 }
 
+// The barrier (core/barrier.hpp) for a request that no page or job route has
+// taken yet: routing, params, the answers given here. Once taken, the page's or
+// the watch's own barrier answers for it.
 void Router::handle(std::unique_ptr<fcgi::Request> request) {
+    barrier([&] { route(request); },
+            [&](const char* what) {
+                if (!request) {
+                    spdlog::error("request failed with an exception after it was handed on: {}",
+                                  what);
+                    return;
+                }
+                spdlog::error("request {} {} failed with an exception: {}", request->http().method,
+                              request->http().path, what);
+                if (!request->finished()) {
+                    request->respond(500, "text/plain; charset=utf-8",
+                                     "internal error: see the server log\n",
+                                     "Cache-Control: no-store\r\n");
+                }
+            });
+}
+
+void Router::route(std::unique_ptr<fcgi::Request>& request) {
     const http::Request& http = request->http();
     // Pages rendered while handling this request link under its prefix.
     render::UrlBase base(http.base);

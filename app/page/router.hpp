@@ -38,6 +38,9 @@ class Router {
     std::size_t pending() const { return pages_.size() + (jobs_ ? jobs_->pending() : 0); }
 
   private:
+    // handle()'s body. `request` stays here until a handler takes it, so that the
+    // barrier in handle() can still answer it.
+    void route(std::unique_ptr<fcgi::Request>& request);
     void report_page(std::unique_ptr<fcgi::Request> request, const std::string& name,
                      http::Fields fields, http::Format format);
     void health(std::unique_ptr<fcgi::Request> request);

@@ -205,6 +205,12 @@ class ReportParser {
                                std::string(value) + "'");
                 return false;
             }
+            if (*d > kMaxDuration) {
+                fail(line, "timeout: '" + std::string(value) + "' is longer than " +
+                               std::string(kMaxDurationText) +
+                               ", the longest duration PostgreSQL accepts as a timeout");
+                return false;
+            }
             report_.timeout = *d;
         } else if (key == "parallel" || key == "job") {
             auto flag = parse_bool(value, BoolSpelling::Words);

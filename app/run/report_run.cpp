@@ -1,6 +1,9 @@
 // ReportRun: tasks, results and the deadline of one run of a report.
 #include "run/report_run.hpp"
 
+#include "core/barrier.hpp"
+#include "core/test_hooks.hpp"
+
 namespace asyncpage::run {
 
 using model::SectionStatus;
@@ -62,22 +65,53 @@ void ReportRun::stop(SectionStatus unfinished, const std::string& message) {
     tasks_running_ = 0;
 }
 
+// Every way the loop enters the listener's code goes through here: the
+// connection's results (a SectionTask calling its host) and the deadline timer.
+// Only the run's own request or job is ended; the task that called in carries on
+// as after a stop().
+template <class Body>
+bool ReportRun::guarded(Body&& body) {
+    return barrier(std::forward<Body>(body), [this](const char* what) {
+        stop(SectionStatus::Cancelled, "internal error");
+        listener_.on_exception(what);
+    });
+}
+
+bool ReportRun::on_rows(std::size_t section, model::PgResultPtr rows) {
+    bool more = false;
+    guarded([&] {
+        test_hooks::maybe_throw("rows", report_->name);
+        more = listener_.on_rows(results_[section], section, std::move(rows));
+    });
+    return more;
+}
+
+void ReportRun::on_section_error(const std::string& sqlstate, const std::string& message) {
+    guarded([&] { listener_.on_section_error(sqlstate, message); });
+}
+
+void ReportRun::on_notice(const PGresult* notice) {
+    guarded([&] { listener_.on_notice(notice); });
+}
+
 void ReportRun::on_task_done() {
     if (tasks_running_ > 0) --tasks_running_;
     if (tasks_running_ == 0 && !stopped_) {
         stopped_ = true;
         loop_.cancel_timer(deadline_);
         deadline_ = 0;
-        listener_.on_finished();
+        guarded([&] { listener_.on_finished(); });
     }
 }
 
 // Where a page's `timeout:` and a job's job_timeout end the run.
 void ReportRun::on_deadline() {
     if (stopped_) return;
-    std::string message = listener_.timeout_message();
-    stop(SectionStatus::Timeout, message);
-    listener_.on_deadline(message);
+    guarded([&] {
+        std::string message = listener_.timeout_message();
+        stop(SectionStatus::Timeout, message);
+        listener_.on_deadline(message);
+    });
 }
 
 }  // namespace asyncpage::run

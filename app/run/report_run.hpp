@@ -43,6 +43,11 @@ class RunListener {
     virtual void on_deadline(const std::string& message) = 0;
     // Every task finished (not called after stop() or the deadline).
     virtual void on_finished() = 0;
+    // An exception escaped one of the callbacks above (the run's barrier,
+    // core/barrier.hpp): end the request or job this run belongs to, and log it
+    // with its context. May come after the run was stopped, or in the middle of
+    // the listener's own finish; `what` is the exception's text.
+    virtual void on_exception(const char* what) = 0;
 };
 
 class ReportRun final : public TaskHost {
@@ -78,15 +83,16 @@ class ReportRun final : public TaskHost {
     void on_connection_acquired() override { listener_.on_connection_acquired(); }
     void on_query_started() override { listener_.on_query_started(); }
     void on_query_stopped() override { listener_.on_query_stopped(); }
-    bool on_rows(std::size_t section, model::PgResultPtr rows) override {
-        return listener_.on_rows(results_[section], section, std::move(rows));
-    }
-    void on_section_error(const std::string& sqlstate, const std::string& message) override {
-        listener_.on_section_error(sqlstate, message);
-    }
-    void on_notice(const PGresult* notice) override { listener_.on_notice(notice); }
+    // The listener's callbacks that carry results, and where they may throw
+    // (rendering, keeping rows), pass the run's barrier (guarded).
+    bool on_rows(std::size_t section, model::PgResultPtr rows) override;
+    void on_section_error(const std::string& sqlstate, const std::string& message) override;
+    void on_notice(const PGresult* notice) override;
     void on_task_done() override;
     void on_deadline();
+    // The run's exception barrier: body's exception goes to listener_.on_exception.
+    template <class Body>
+    bool guarded(Body&& body);
 
     loop::EventLoop& loop_;
     pg::Pool& pool_;

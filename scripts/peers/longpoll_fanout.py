@@ -107,4 +107,5 @@ async def main():
           f"update_ms={(t_commit - t_change) * 1000:.1f} "
           f"fanout_ms={(last - t_commit) * 1000:.1f} (from the UPDATE's commit to the last answer)")
 
-asyncio.run(main())
+if __name__ == "__main__":  # longpoll_hold.py imports the framing above
+    asyncio.run(main())

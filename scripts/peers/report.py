@@ -235,6 +235,18 @@ if s7:
         target="≤ 320 MB, ≤ 32 KB, ≤ 100 ms",
         ok=held_mb <= 320 and per <= 32 and fan_server is not None and fan_server <= 0.1)
 
+# S8
+s8 = kv(os.path.join(RAW, "s8.txt"))
+if s8:
+    alone, held = good_rps("s8.alone"), good_rps("s8.held")
+    errors = failures("s8.alone") + failures("s8.held")
+    r8 = ratio(held, alone)
+    add(f"S8 one-row page, 1 worker holding {s8['idle']} long polls", "req/s held / alone",
+        f"{fmt(held, 'rps')} / {fmt(alone, 'rps')}", ratio=f"{r8:.2f}" if r8 is not None else "-",
+        target="≥ 0.9", ok=r8 is not None and r8 >= 0.9 and errors == 0)
+    if errors:
+        notes.append(f"S8: {errors} non-2xx answers or socket errors in its loads")
+
 header = ["scenario", "measure", "asyncpage", "PHP-FPM", "Node.js", "limit", "ratios", "target", ""]
 table = [header] + [[c if isinstance(c, str) else ("-" if c is None else str(c)) for c in r] for r in rows]
 widths = [max(len(r[i]) for r in table) for i in range(len(header))]

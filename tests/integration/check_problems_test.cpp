@@ -67,6 +67,26 @@ BOOST_AUTO_TEST_CASE(parse_error_is_reported_with_file_and_line) {
     BOOST_TEST(!contains(r.output, "fine.sql:"), "the good report was blamed");
 }
 
+// A timeout past PostgreSQL's statement_timeout range (2^31-1 ms, about 24.8
+// days) passed check before and made every pooled connection fail at start-up.
+BOOST_AUTO_TEST_CASE(timeout_beyond_24_days_is_reported_with_file_and_line) {
+    prepare_test_schema();
+    CheckSite site;
+    write_file(site.reports / "forever.sql",
+               "-- title: Forever\n"
+               "-- timeout: 30d\n"
+               "\n"
+               "-- section: one\n"
+               "SELECT 1 AS own_check_forever;\n");
+    site.write_config(test_dsn());
+    CliResult r = site.check();
+    BOOST_TEST(r.exit_code == 1);
+    std::string where = (site.reports / "forever.sql").string() + ":2: ";
+    BOOST_TEST(contains(r.output, where), "no line starting with " << where);
+    BOOST_TEST(contains(r.output, "longer than 24d"), "the message does not give the limit");
+    BOOST_TEST(!contains(r.output, "fine.sql:"), "the good report was blamed");
+}
+
 BOOST_AUTO_TEST_CASE(sql_error_is_reported_with_file_line_and_sqlstate) {
     prepare_test_schema();
     CheckSite site;

@@ -220,6 +220,20 @@ BOOST_AUTO_TEST_CASE(bad_values_name_the_key) {
     expect_error(dsn_line + "report_share = nan\n", {}, "report_share", "greater than 0");
 }
 
+// PostgreSQL's statement_timeout ends at 2^31-1 ms (about 24.8 days): a longer
+// timeout would make every pooled connection fail at start-up.
+BOOST_AUTO_TEST_CASE(durations_beyond_24_days_name_the_key) {
+    TempConfig t;
+    BOOST_TEST(t.load(dsn_line + "job_timeout = \"24d\"\n").job_timeout.count() ==
+               24LL * 24 * 3600 * 1000);
+    expect_error(dsn_line + "job_timeout = \"30d\"\n", {}, "job_timeout", "longer than 24d");
+    expect_error(dsn_line + "default_timeout = \"577h\"\n", {}, "default_timeout",
+                 "longer than 24d");
+    expect_error(dsn_line + "job_retention = \"24.5d\"\n", {}, "job_retention", "24d");
+    expect_error(dsn_line, {{"ASYNCPAGE_DEFAULT_TIMEOUT", "2147483648ms"}}, "default_timeout",
+                 "(from ASYNCPAGE_DEFAULT_TIMEOUT)");
+}
+
 BOOST_AUTO_TEST_CASE(listen_forms) {
     TempConfig t;
     BOOST_TEST(t.load(dsn_line + "listen = \"10.1.2.3:65535\"\n").listen == "10.1.2.3:65535");

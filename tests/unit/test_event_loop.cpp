@@ -1,5 +1,8 @@
-// The event loop: timer order and cancellation, the deferred phase, and fds
-// unwatched or re-watched by handlers in the middle of a pass.
+// The event loop: timer order and cancellation, the deferred phase, fds
+// unwatched or re-watched by handlers in the middle of a pass, and the hazards of
+// a kernel-side (epoll) set: fd numbers closed and reused within a pass, fds
+// closed without unwatch, and the poll()-style event bits handlers see.
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
@@ -130,6 +133,102 @@ BOOST_AUTO_TEST_CASE(handler_may_unwatch_itself_and_rewatch_later) {
     loop.watch(p.fds[0], POLLIN, [&](short) { calls += 10; });
     loop.run_once(1000);
     BOOST_TEST(calls == 11);
+}
+
+// A handler closes another ready fd and opens a new one that takes its number,
+// in the same pass: the event epoll_wait returned for the closed fd belongs to
+// its old owner and must not reach the new handler (the new pipe is empty).
+BOOST_AUTO_TEST_CASE(reused_fd_number_gets_no_stale_event_of_the_same_pass) {
+    EventLoop loop;
+    int fds_a[2], fds_b[2];
+    BOOST_REQUIRE(::pipe(fds_a) == 0);
+    BOOST_REQUIRE(::pipe(fds_b) == 0);
+    int first_calls = 0, stale_calls = 0;
+    int fresh[2] = {-1, -1};
+    // Whichever runs first closes the other's read end and reopens its number.
+    auto make_handler = [&](int other_read) {
+        return [&, other_read](short) {
+            ++first_calls;
+            if (fresh[0] >= 0) return;
+            ::close(other_read);  // no unwatch: a closed fd leaves epoll's set by itself
+            BOOST_REQUIRE(::pipe(fresh) == 0);
+            BOOST_REQUIRE(fresh[0] == other_read);  // the lowest free number
+            loop.watch(fresh[0], POLLIN, [&](short) { ++stale_calls; });
+        };
+    };
+    loop.watch(fds_a[0], POLLIN, make_handler(fds_b[0]));
+    loop.watch(fds_b[0], POLLIN, make_handler(fds_a[0]));
+    BOOST_REQUIRE(::write(fds_a[1], "x", 1) == 1);
+    BOOST_REQUIRE(::write(fds_b[1], "x", 1) == 1);
+    loop.run_once(1000);
+    BOOST_TEST(first_calls == 1);
+    BOOST_TEST(stale_calls == 0);
+    loop.run_once(20);  // the fresh pipe is still empty
+    BOOST_TEST(stale_calls == 0);
+    BOOST_REQUIRE(::write(fresh[1], "y", 1) == 1);
+    loop.run_once(1000);
+    BOOST_TEST(stale_calls == 1);
+    BOOST_TEST(loop.watched() == 2u);
+    for (int fd : {fds_a[0], fds_a[1], fds_b[0], fds_b[1], fresh[0], fresh[1]})
+        ::close(fd);  // one of the first two is fresh[0]'s number: closing twice is harmless
+}
+
+// An fd closed while watched, its number reused by a new fd that is watched with
+// watch(): the kernel forgot the old registration, so the loop must add the new
+// one rather than modify a registration that is gone.
+BOOST_AUTO_TEST_CASE(watch_after_close_without_unwatch_registers_the_new_fd) {
+    EventLoop loop;
+    int old_fds[2];
+    BOOST_REQUIRE(::pipe(old_fds) == 0);
+    int old_calls = 0, new_calls = 0;
+    loop.watch(old_fds[0], POLLIN, [&](short) { ++old_calls; });
+    ::close(old_fds[0]);
+    Pipe p;  // takes old_fds[0]'s number
+    BOOST_REQUIRE(p.fds[0] == old_fds[0]);
+    loop.watch(p.fds[0], POLLIN, [&](short) { ++new_calls; });
+    p.poke();
+    loop.run_once(1000);
+    BOOST_TEST(old_calls == 0);
+    BOOST_TEST(new_calls == 1);
+    BOOST_TEST(loop.watched() == 1u);
+    ::close(old_fds[1]);
+}
+
+// Handlers see poll()'s bits: POLLHUP when the writer closed, POLLRDHUP when the
+// peer shut down (asked for), POLLOUT when asked for and writable.
+BOOST_AUTO_TEST_CASE(handlers_see_poll_bits) {
+    EventLoop loop;
+    int fds[2];
+    BOOST_REQUIRE(::pipe(fds) == 0);
+    short pipe_rev = 0;
+    loop.watch(fds[0], 0, [&](short rev) { pipe_rev = rev; });  // no interest: HUP still comes
+    ::close(fds[1]);
+    loop.run_once(1000);
+    BOOST_TEST((pipe_rev & POLLHUP) != 0);
+    BOOST_TEST((pipe_rev & POLLIN) == 0);
+    loop.unwatch(fds[0]);
+    ::close(fds[0]);
+
+    int sv[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    short sock_rev = 0;
+    int sock_calls = 0;
+    loop.watch(sv[0], POLLRDHUP, [&](short rev) {
+        sock_rev = rev;
+        ++sock_calls;
+    });
+    loop.run_once(20);
+    BOOST_TEST(sock_calls == 0);  // writable, but POLLOUT was not asked for
+    BOOST_REQUIRE(::shutdown(sv[1], SHUT_WR) == 0);
+    loop.run_once(1000);
+    BOOST_TEST((sock_rev & POLLRDHUP) != 0);
+    BOOST_TEST((sock_rev & POLLOUT) == 0);
+    loop.set_events(sv[0], POLLOUT);
+    loop.run_once(1000);
+    BOOST_TEST((sock_rev & POLLOUT) != 0);
+    loop.unwatch(sv[0]);
+    ::close(sv[0]);
+    ::close(sv[1]);
 }
 
 BOOST_AUTO_TEST_CASE(set_events_switches_interest) {

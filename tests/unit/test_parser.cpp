@@ -237,6 +237,10 @@ BOOST_AUTO_TEST_CASE(header_errors_with_their_lines) {
     expect_error("-- timeout: soon\n-- section: s\nSELECT 1", 1, "timeout");
     expect_error("-- timeout: 0s\n-- section: s\nSELECT 1", 1, "timeout");
     expect_error("-- timeout: -1s\n-- section: s\nSELECT 1", 1, "timeout");
+    // Beyond PostgreSQL's statement_timeout range (2^31-1 ms): refused, not clamped.
+    expect_error("-- title: t\n-- timeout: 30d\n-- section: s\nSELECT 1", 2,
+                 "timeout: '30d' is longer than 24d");
+    expect_error("-- timeout: 2073600001ms\n-- section: s\nSELECT 1", 1, "longer than 24d");
     expect_error("\n-- parallel: yes\n-- section: s\nSELECT 1", 2, "true or false");
     expect_error("-- job: 1\n-- section: s\nSELECT 1", 1, "true or false");
     expect_error("-- concurrency: 0\n-- section: s\nSELECT 1", 1, "concurrency");
