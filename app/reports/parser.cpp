@@ -178,10 +178,19 @@ class ReportParser {
                 return false;
             }
             report_.concurrency = n;
+        } else if (key == "max_rows") {
+            int n = 0;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+            if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n < 1) {
+                fail(line,
+                     "max_rows: expected a whole number >= 1, got '" + std::string(value) + "'");
+                return false;
+            }
+            report_.max_rows = n;
         } else {
             fail(line, "unknown header key '" + key +
                            "' (title, description, param, timeout, parallel, job, "
-                           "concurrency, section)");
+                           "concurrency, max_rows, section)");
             return false;
         }
         return true;
