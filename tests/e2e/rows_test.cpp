@@ -18,13 +18,17 @@ namespace {
 constexpr long kMB = 1024L * 1024;
 
 // ~100-byte values: 1,000,000 rows are ~110 MB of data in PostgreSQL's answer.
+// Rows are made as they are sent (a nested loop over small series; one
+// generate_series of a million would first be materialised whole), so the
+// query is still running when the page has its rows.
 const char* const kBig =
     "-- title: A million wide rows\n"
     "-- param: tag text default x\n"
     "-- timeout: 120s\n"
     "\n"
     "-- section: rows\n"
-    "SELECT g, repeat('v', 100) || :tag AS rows_big_marker FROM generate_series(1, 1000000) g;\n";
+    "SELECT g, repeat('v', 100) || :tag AS rows_big_marker\n"
+    "FROM generate_series(0, 999) a, LATERAL generate_series(a * 1000 + 1, a * 1000 + 1000) g;\n";
 
 // max_rows: 5 of its own: a section cut, one of exactly 5 rows, one without rows.
 const char* const kFive =
@@ -40,8 +44,9 @@ const char* const kFive =
     "SELECT g FROM generate_series(1, 0) g;\n";
 
 // parallel: false, one pipeline: the first section is cut while the others are
-// queued behind it on the same connection, then a huge one (100M rows: it would
-// run for many seconds) is cut in the middle again, then the last one runs.
+// queued behind it on the same connection, then a huge one (100M rows made as
+// they are sent: it would run for minutes) is cut in the middle again, then the
+// last one runs.
 const char* const kSequential =
     "-- title: Sequential, cut in the middle\n"
     "-- max_rows: 5\n"
@@ -53,7 +58,8 @@ const char* const kSequential =
     "-- section: five\n"
     "SELECT g FROM generate_series(1, 5) g;\n"
     "-- section: huge\n"
-    "SELECT g AS seq_cut_marker FROM generate_series(1, 100000000) g;\n"
+    "SELECT g AS seq_cut_marker FROM generate_series(0, 9999) a,\n"
+    "    LATERAL generate_series(a * 10000 + 1, a * 10000 + 10000) g;\n"
     "-- section: after\n"
     "SELECT 'after' AS v, g FROM generate_series(1, 2) g;\n";
 
@@ -67,7 +73,8 @@ const char* const kSequentialLast =
     "-- section: two\n"
     "SELECT g FROM generate_series(1, 2) g;\n"
     "-- section: huge\n"
-    "SELECT g AS seq_last_marker FROM generate_series(1, 100000000) g;\n";
+    "SELECT g AS seq_last_marker FROM generate_series(0, 9999) a,\n"
+    "    LATERAL generate_series(a * 10000 + 1, a * 10000 + 10000) g;\n";
 
 // No max_rows: of its own: the config's.
 const char* const kPlain =
