@@ -213,6 +213,7 @@ const std::map<std::string, Setter>& setters() {
         {"jobs_dsn", [](Config& c, const Source& s) { c.jobs_dsn = s.as_string(); }},
         {"pool_size", [](Config& c, const Source& s) { c.pool_size = s.as_int_at_least(1); }},
         {"max_pending", [](Config& c, const Source& s) { c.max_pending = s.as_int_at_least(1); }},
+        {"max_rows", [](Config& c, const Source& s) { c.max_rows = s.as_int_at_least(1); }},
         {"default_timeout",
          [](Config& c, const Source& s) { c.default_timeout = s.as_duration(); }},
         {"job_timeout", [](Config& c, const Source& s) { c.job_timeout = s.as_duration(); }},

@@ -14,6 +14,7 @@ struct Config {
     std::string jobs_dsn;  // defaults to dsn
     int pool_size = 16;
     int max_pending = 10000;
+    int max_rows = 10000;  // rows of one section in an HTML or JSON page
     std::chrono::milliseconds default_timeout{5000};
     std::chrono::milliseconds job_timeout{3600 * 1000};
     int job_slots = 4;

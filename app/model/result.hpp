@@ -20,6 +20,9 @@ struct SectionResult {
     SectionStatus status = SectionStatus::Cancelled;
     double elapsed_ms = 0;  // query time (begin to end), excluding connection wait
     Table table;
+    // max_rows cut the section (its query was stopped there): `table` holds the
+    // first max_rows rows. Status stays Ok (README, "JSON": "truncated").
+    bool truncated = false;
     std::string sqlstate;  // Error only
     std::string message;   // Error (PostgreSQL's message) or Timeout/Cancelled explanation
     // For ?trace=1: times relative to the page's start; begin < 0 when never started.

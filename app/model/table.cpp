@@ -1,9 +1,10 @@
-// Table: the rows of one section as libpq returned them, read in place, and
-// make_table for results that do not come from a live query (tests, stored job
-// results).
+// Table: the rows of one section as libpq returned them, read in place (or, for
+// single-row mode, copied into one result: append_rows), and make_table for
+// results that do not come from a live query (tests, stored job results).
 #include "model/table.hpp"
 
 #include <algorithm>
+#include <new>
 #include <stdexcept>
 #include <utility>
 
@@ -18,6 +19,38 @@ void Table::append(PgResultPtr result) {
     starts_.push_back(rows_);
     rows_ += static_cast<std::size_t>(PQntuples(result.get()));
     parts_.push_back(std::move(result));
+    growing_ = false;
+}
+
+void Table::append_rows(PgResultPtr result) {
+    if (!result) return;
+    int cols = PQnfields(result.get());
+    if (cols == 0) {  // PQsetvalue cannot store a row without a field: keep it whole
+        append(std::move(result));
+        return;
+    }
+    if (!growing_) {
+        // Columns only; PQsetvalue appends rows to it (libpq, Miscellaneous Functions).
+        PgResultPtr own(PQcopyResult(result.get(), PG_COPYRES_ATTRS));
+        if (!own) throw std::bad_alloc();
+        append(std::move(own));
+        growing_ = true;
+    }
+    PGresult* into = parts_.back().get();
+    int n = PQntuples(result.get());
+    for (int r = 0; r < n; ++r) {
+        int row = PQntuples(into);
+        for (int c = 0; c < cols; ++c) {
+            // A len of -1 stores SQL NULL; a value is copied into the result's own
+            // blocks.
+            int ok = PQgetisnull(result.get(), r, c)
+                         ? PQsetvalue(into, row, c, nullptr, -1)
+                         : PQsetvalue(into, row, c, PQgetvalue(result.get(), r, c),
+                                      PQgetlength(result.get(), r, c));
+            if (!ok) throw std::bad_alloc();
+        }
+        ++rows_;
+    }
 }
 
 std::size_t Table::columns() const {

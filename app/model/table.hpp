@@ -1,6 +1,7 @@
 #pragma once
 // A read-only view of query results that the writers render: owns the PGresult(s)
-// libpq produced, so nothing is copied between PostgreSQL and the output buffer.
+// libpq produced, so nothing is copied between PostgreSQL and the output buffer;
+// rows that came one by one (single-row mode) are copied once, into one result.
 #include <libpq-fe.h>
 
 #include <memory>
@@ -25,6 +26,12 @@ class Table {
     Table() = default;
     explicit Table(PgResultPtr result);
     void append(PgResultPtr result);  // more rows with the same columns
+    // Copies the rows of `result` (single-row mode: one row, or none for the
+    // closing TUPLES_OK) into one result this table grows, and frees `result`.
+    // Kept as they come, one-row PGresults would cost about 3 KB a row in
+    // libpq's allocations whatever their size; copied, a row costs its values
+    // plus 16 bytes a cell. The first call keeps the columns even with no row.
+    void append_rows(PgResultPtr result);
 
     std::size_t columns() const;
     std::string_view column_name(std::size_t c) const;
@@ -39,6 +46,7 @@ class Table {
     std::vector<PgResultPtr> parts_;
     std::vector<std::size_t> starts_;  // first row index of each part
     std::size_t rows_ = 0;
+    bool growing_ = false;  // the last part is append_rows' own copy
 };
 
 // For tests and stored job results: a Table built from literal values.

@@ -90,6 +90,14 @@ void PendingPage::uncount() {
     counted_ = false;
 }
 
+// HTML and JSON keep at most this many rows a section (the report's max_rows:,
+// else the config's); a CSV export has no cap, nor has /healthz.
+std::size_t PendingPage::max_rows() const {
+    if (output_ != Output::Html && output_ != Output::Json) return 0;
+    int n = report_->max_rows > 0 ? report_->max_rows : env_.max_rows;
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
 std::string PendingPage::timeout_message() const {
     return fmt::format("did not finish within the report's {} s timeout",
                        format_seconds(report_->timeout));
@@ -227,13 +235,24 @@ void PendingPage::respond(model::PageStatus status) {
         page.wait_ms += r.wait_ms;
     page.sections = std::move(run_.results());
     if (output_ == Output::Json) {
-        request_->respond(code, "application/json", render::json_page(page, trace_), extra);
+        send_body(code, "application/json", render::json_page(page, trace_), extra);
     } else {
         render::UrlBase base(request_->http().base);
-        request_->respond(code, "text/html; charset=utf-8",
-                          render::html_report(*report_, given_, &page, nullptr, trace_), extra);
+        send_body(code, "text/html; charset=utf-8",
+                  render::html_report(*report_, given_, &page, nullptr, trace_), extra);
     }
     run_.results() = std::move(page.sections);  // kept for the access log
+}
+
+// A rendered page (up to max_rows rows a section: megabytes) goes out as it is,
+// headers first, instead of being copied behind its headers into one more string
+// (fcgi::Request::respond).
+void PendingPage::send_body(int code, std::string_view content_type, const std::string& body,
+                            const std::string& extra) {
+    request_->write_headers(code, content_type,
+                            extra + "Content-Length: " + std::to_string(body.size()) + "\r\n");
+    request_->write(body);
+    request_->finish();
 }
 
 void PendingPage::csv_rows(const PGresult* res) {

@@ -29,6 +29,7 @@ struct PageEnv {
     loop::EventLoop& loop;
     pg::Pool& pool;
     Metrics& metrics;
+    int max_rows = 0;  // the config's max_rows, for reports without their own
 };
 
 enum class PageState {
@@ -54,7 +55,10 @@ class PendingPage final : public run::RunListener {
 
   private:
     // run::RunListener
-    bool single_row() const override { return output_ == Output::Csv; }
+    // Every page reads rows as they come, so that HTML and JSON can stop at
+    // max_rows and a CSV export streams (docs/ARCHITECTURE.md, "The life of a page").
+    bool single_row() const override { return true; }
+    std::size_t max_rows() const override;
     bool pipelined() const override { return output_ != Output::Csv; }
     void on_connection_acquired() override { got_connection_ = true; }
     void on_query_started() override { ++env_.metrics.queries_in_flight; }
@@ -73,6 +77,8 @@ class PendingPage final : public run::RunListener {
     void finish(EndReason reason);
     model::PageStatus page_status(bool deadline_passed) const;
     void respond(model::PageStatus status);
+    void send_body(int code, std::string_view content_type, const std::string& body,
+                   const std::string& extra);
     void log_access(model::PageStatus status, EndReason reason) const;
 
     // CSV streaming.

@@ -291,9 +291,9 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
     const std::string* trace = http::find_field(fields, "trace");
     bool traced = config_.debug && trace && *trace == "1";
     auto values = std::get<reports::BoundValues>(std::move(validated));
-    start_page(std::make_unique<PendingPage>(PageEnv{loop_, pool_, metrics_}, std::move(request),
-                                             report, std::move(values), std::move(fields), output,
-                                             csv_section, traced, forget_page()));
+    start_page(std::make_unique<PendingPage>(
+        PageEnv{loop_, pool_, metrics_, config_.max_rows}, std::move(request), report,
+        std::move(values), std::move(fields), output, csv_section, traced, forget_page()));
 }
 
 void Router::health(std::unique_ptr<fcgi::Request> request) {

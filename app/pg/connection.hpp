@@ -110,9 +110,10 @@ class PgConnection {
     // own implicit transaction and a failing one does not stop the next (as
     // with `parallel: false`); PostgreSQL runs them back to back without a round
     // trip between them. Results come in order; on_query_end follows each statement.
-    // Not for single-row mode. Returns false as send() does.
+    // With `single_row`, every statement's rows come one by one (as for send()).
+    // Returns false as send() does.
     [[nodiscard]] bool send_pipeline(const std::vector<PipelinedStatement>& statements,
-                                     QueryObserver* observer);
+                                     bool single_row, QueryObserver* observer);
     // Statements of the running pipeline whose end the observer has not yet
     // heard, the running one included; 0 when no pipeline runs.
     std::size_t pipeline_left() const { return pipe_ ? pipe_->slots.size() - pipe_->current : 0; }
@@ -183,6 +184,7 @@ class PgConnection {
     bool swallow_prepared_result(const PGresult* res);
     bool on_pipeline_result(PGresult* res);
     bool end_pipelined_statement();
+    void enter_exec_stage();
 
     // The statement send_prepared is running: kept until its end, because its
     // parameters are sent again after a prepare, or after a stale plan.
@@ -218,6 +220,7 @@ class PgConnection {
         std::vector<PipelineSlot> slots;
         std::size_t current = 0;
         Stage stage = Stage::Exec;
+        bool single_row = false;
     };
     std::optional<Pipeline> pipe_;
 

@@ -83,9 +83,10 @@ bool PgConnection::send_execute() {
     return true;
 }
 
-bool PgConnection::send_pipeline(const std::vector<PipelinedStatement>& statements,
+bool PgConnection::send_pipeline(const std::vector<PipelinedStatement>& statements, bool single_row,
                                  QueryObserver* observer) {
     Pipeline pipe;
+    pipe.single_row = single_row;
     pipe.slots.reserve(statements.size());
     std::unordered_map<std::string_view, std::size_t> parsing;  // key -> slot preparing it
     bool ok = PQenterPipelineMode(conn_) == 1;
@@ -122,9 +123,22 @@ bool PgConnection::send_pipeline(const std::vector<PipelinedStatement>& statemen
         fail(why);
         return false;
     }
-    pipe.stage = pipe.slots.front().parse ? Pipeline::Stage::Parse : Pipeline::Stage::Exec;
+    bool parse_first = pipe.slots.front().parse;
+    pipe.stage = Pipeline::Stage::Parse;
     pipe_ = std::move(pipe);
+    if (!parse_first) enter_exec_stage();
     return start_query(observer);
+}
+
+// The execution of the current slot is the statement libpq processes now. In
+// pipeline mode single-row mode is per statement and applies to the one at the
+// head of libpq's queue: PQsetSingleRowMode called right after sending the
+// second statement returns 1 but sets it for the first one (libpq 15,
+// checked). So it is set here, once the statements before have been read (and
+// the slot's own Parse, for which it would fail), before any of its rows.
+void PgConnection::enter_exec_stage() {
+    pipe_->stage = Pipeline::Stage::Exec;
+    if (pipe_->single_row) PQsetSingleRowMode(conn_);
 }
 
 // The end of one step of a send_prepared run (PQgetResult returned NULL): sends
@@ -182,7 +196,7 @@ bool PgConnection::on_pipeline_result(PGresult* raw) {
     switch (pipe.stage) {
         case Stage::Parse:
             if (!raw) {
-                pipe.stage = Stage::Exec;
+                enter_exec_stage();
                 return true;
             }
             if (PQresultStatus(raw) == PGRES_COMMAND_OK) {
@@ -214,7 +228,9 @@ bool PgConnection::on_pipeline_result(PGresult* raw) {
             return end_pipelined_statement();
     }
     if (observer_ && state_ == PgConnState::Busy) observer_->on_result(*this, std::move(res));
-    return state_ != PgConnState::Broken;
+    // The observer may have given the connection up (a section cut at max_rows
+    // abandons a pipeline with statements still queued): nothing is left to read.
+    return state_ != PgConnState::Broken && !abandoned_;
 }
 
 // A pipelined statement's Sync arrived: its implicit transaction is over.
@@ -231,8 +247,11 @@ bool PgConnection::end_pipelined_statement() {
         }
         query_over();
     } else {
-        pipe.stage =
-            pipe.slots[pipe.current].parse ? Pipeline::Stage::Parse : Pipeline::Stage::Exec;
+        if (pipe.slots[pipe.current].parse) {
+            pipe.stage = Pipeline::Stage::Parse;
+        } else {
+            enter_exec_stage();
+        }
         if (state_ == PgConnState::Busy && observer_) observer_->on_query_end(*this);
     }
     redo_ = false;

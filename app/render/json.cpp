@@ -310,6 +310,7 @@ void append_section(std::string& out, const SectionResult& s, bool trace) {
         // Rows of an unfinished section would be a misleading fragment: none are shown.
         out += "\"columns\":[],\"rows\":[]";
     }
+    out += s.truncated ? ",\"truncated\":true" : ",\"truncated\":false";
     if (s.status == SectionStatus::Error) {
         out += ",\"error\":{\"sqlstate\":";
         append_string(out, s.sqlstate);

@@ -23,8 +23,9 @@ enum class JsonKind {
 JsonKind json_kind(Oid oid);
 
 // {"report":..,"status":..,"elapsed_ms":N,"sections":[{"name","status","elapsed_ms",
-//  "columns":[{"name","type"}],"rows":[[..]],"error":{"sqlstate","message"}}]}
-// Keys in that order. elapsed_ms values are whole milliseconds. "columns" and "rows"
+//  "columns":[{"name","type"}],"rows":[[..]],"truncated":B,"error":{"sqlstate","message"}}]}
+// Keys in that order. "truncated" is on every section: true when max_rows cut its
+// rows (SectionResult::truncated). elapsed_ms values are whole milliseconds. "columns" and "rows"
 // are filled for ok sections only ([] otherwise); "error" only on error sections;
 // timeout and cancelled sections carry "message" when SectionResult::message is set.
 // With `trace`, each section also gets "trace":{"wait_ms","begin_ms","end_ms"} (ms

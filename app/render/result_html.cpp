@@ -54,7 +54,15 @@ bool is_numeric_type(Oid oid) {
     }
 }
 
-void append_table(std::string& out, const Table& t) {
+void append_csv_url(std::string& out, const SectionResult& s, const ResultOptions& o) {
+    std::string url = o.csv_prefix;
+    append_url(url, s.name);
+    url += o.csv_suffix;
+    esc(out, url);  // the & separators
+}
+
+// `truncated`: the table holds the first rows only (max_rows).
+void append_table(std::string& out, const Table& t, bool truncated) {
     std::size_t cols = t.columns();
     std::size_t rows = t.rows();
     if (cols == 0) {
@@ -85,7 +93,9 @@ void append_table(std::string& out, const Table& t) {
         }
         out += "</tr>\n";
     }
-    out += "</tbody>\n</table></div>\n<p class=\"meta\">";
+    out += "</tbody>\n</table></div>\n";
+    if (truncated) return;  // append_truncated says how many
+    out += "<p class=\"meta\">";
     if (rows == 0) {
         out += "No rows.";
     } else {
@@ -96,12 +106,22 @@ void append_table(std::string& out, const Table& t) {
 }
 
 void append_csv_link(std::string& out, const SectionResult& s, const ResultOptions& o) {
-    std::string url = o.csv_prefix;
-    append_url(url, s.name);
-    url += o.csv_suffix;
     out += " <a class=\"csv\" href=\"";
-    esc(out, url);  // the & separators
+    append_csv_url(out, s, o);
     out += "\" download>CSV</a>";
+}
+
+// Under a table that max_rows cut: how many rows it shows, and where all of them
+// are (the CSV export is never capped).
+void append_truncated(std::string& out, const SectionResult& s, const ResultOptions& o) {
+    out += "<p class=\"notice warn truncated\" role=\"status\">First ";
+    out += std::to_string(s.table.rows());
+    out += s.table.rows() == 1 ? " row" : " rows";
+    out +=
+        " only: the page stops at its max_rows and the query was stopped there. <a "
+        "class=\"csv\" href=\"";
+    append_csv_url(out, s, o);
+    out += "\" download>All rows as CSV</a></p>\n";
 }
 
 void append_section(std::string& out, const SectionResult& s, const ResultOptions& o) {
@@ -121,7 +141,8 @@ void append_section(std::string& out, const SectionResult& s, const ResultOption
     out += "</h2>\n";
     switch (s.status) {
         case SectionStatus::Ok:
-            append_table(out, s.table);
+            append_table(out, s.table, s.truncated);
+            if (s.truncated) append_truncated(out, s, o);
             break;
         case SectionStatus::Timeout:
             out += "<p class=\"notice warn\">Did not finish within ";

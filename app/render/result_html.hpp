@@ -21,7 +21,8 @@ struct ResultOptions {
 
 // The page's status notice and line, then one <section> per section with its status
 // badge, its table (NULL cells empty <td class="null">) or notice, and for ok
-// sections the CSV link.
+// sections the CSV link; under a table that max_rows cut (SectionResult::truncated),
+// "First N rows only" and the CSV link again.
 void append_result(std::string& out, const model::PageResult& result, const ResultOptions& options);
 
 // ?trace=1: a table of when each section waited, began and ended, with a bar per

@@ -50,8 +50,9 @@ std::optional<std::pair<std::string, std::string_view>> header_entry(std::string
 
 // The header keys this parser knows (README, "Report files"); any other
 // `-- word: ...` line is a comment.
-constexpr std::string_view kHeaderKeys[] = {"title",    "description", "param",       "timeout",
-                                            "parallel", "job",         "concurrency", "section"};
+constexpr std::string_view kHeaderKeys[] = {"title",       "description", "param",
+                                            "timeout",     "parallel",    "job",
+                                            "concurrency", "max_rows",    "section"};
 
 // Levenshtein distance, for the typo warning only (keys are a few letters long).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -228,6 +229,15 @@ class ReportParser {
                 return false;
             }
             report_.concurrency = n;
+        } else if (key == "max_rows") {
+            int n = 0;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+            if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n < 1) {
+                fail(line,
+                     "max_rows: expected a whole number >= 1, got '" + std::string(value) + "'");
+                return false;
+            }
+            report_.max_rows = n;
         }
         return true;
     }

@@ -55,6 +55,7 @@ struct Report {
     bool parallel = true;
     bool job = false;
     int concurrency = 0;  // 0: no per-report cap beyond report_share
+    int max_rows = 0;     // rows of a section in an HTML or JSON page; 0: the config's
     // Lines that load fine but are likely mistakes (a header comment whose word is
     // within two letters of a key: "-- tiemout: 3s"); `check` prints them.
     std::vector<ParseError> warnings;

@@ -9,7 +9,11 @@ namespace asyncpage::run {
 using model::SectionStatus;
 
 bool RunListener::on_rows(model::SectionResult& result, std::size_t, model::PgResultPtr rows) {
-    result.table.append(std::move(rows));
+    if (single_row()) {
+        result.table.append_rows(std::move(rows));
+    } else {
+        result.table.append(std::move(rows));
+    }
     return true;
 }
 

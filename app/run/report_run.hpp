@@ -23,11 +23,15 @@ class RunListener {
   public:
     virtual ~RunListener() = default;
     virtual bool single_row() const { return false; }
+    // Rows kept per section in single-row mode; 0 (the default, a job's): all.
+    // Past it a section ends ok, truncated, its query stopped (SectionTask).
+    virtual std::size_t max_rows() const { return 0; }
     virtual bool pipelined() const { return false; }
     virtual void on_connection_acquired() {}
     virtual void on_query_started() {}
     virtual void on_query_stopped() {}
-    // Rows of a section; the default keeps them in the section's table.
+    // Rows of a section; the default keeps them in the section's table (copied
+    // there in single-row mode: model::Table::append_rows).
     virtual bool on_rows(model::SectionResult& result, std::size_t section,
                          model::PgResultPtr rows);
     virtual void on_section_error(const std::string& sqlstate, const std::string& message) {
@@ -79,6 +83,7 @@ class ReportRun final : public TaskHost {
     const std::vector<const char*>& values() const override { return value_ptrs_; }
     model::SectionResult& result(std::size_t section) override { return results_[section]; }
     bool single_row() const override { return listener_.single_row(); }
+    std::size_t max_rows() const override { return listener_.max_rows(); }
     bool pipelined() const override { return listener_.pipelined(); }
     void on_connection_acquired() override { listener_.on_connection_acquired(); }
     void on_query_started() override { listener_.on_query_started(); }

@@ -1,4 +1,5 @@
-// SectionTask: connection wait, queries in order, cancel on stop.
+// SectionTask: connection wait, queries in order, cancel on stop, a section cut
+// at max_rows.
 #include "run/section_task.hpp"
 
 #include <spdlog/spdlog.h>
@@ -50,7 +51,7 @@ void SectionTask::on_connection(pg::PgConnection& conn) {
     conn_ = &conn;
     wait_ms_ = ms_between(waiting_since_, host_.loop().now());
     host_.on_connection_acquired();
-    if (host_.pipelined() && sections_.size() > 1) {
+    if (host_.pipelined() && sections_.size() - next_ > 1) {
         run_pipeline();
     } else {
         run_next();
@@ -60,10 +61,12 @@ void SectionTask::on_connection(pg::PgConnection& conn) {
 // The section at next_ starts now: a pipelined one when the one before it ended.
 void SectionTask::begin_section() {
     auto& r = host_.result(sections_[next_]);
-    r.wait_ms = next_ == 0 ? wait_ms_ : 0;
+    r.wait_ms += wait_ms_;  // the first section on a connection waited for it
+    wait_ms_ = 0;
     r.begin_ms = host_.since_start();
     query_start_ = host_.loop().now();
     error_seen_ = false;
+    rows_ = 0;
     host_.on_query_started();
     query_running_ = true;
 }
@@ -111,7 +114,7 @@ void SectionTask::run_pipeline() {
     }
     begin_section();
     pipelined_ = statements.size();
-    if (!conn_->send_pipeline(statements, this)) {
+    if (!conn_->send_pipeline(statements, host_.single_row(), this)) {
         pipelined_ = 0;
         send_failed();
     }
@@ -129,9 +132,19 @@ void SectionTask::send_failed() {
 void SectionTask::on_result(pg::PgConnection&, model::PgResultPtr res) {
     switch (PQresultStatus(res.get())) {
         case PGRES_SINGLE_TUPLE:
-        case PGRES_TUPLES_OK:
+        case PGRES_TUPLES_OK: {
+            // Only single-row mode can stop at the row after the last kept one; a
+            // whole result is already in memory.
+            std::size_t cap = host_.single_row() ? host_.max_rows() : 0;
+            auto n = static_cast<std::size_t>(PQntuples(res.get()));
+            if (cap > 0 && rows_ + n > cap) {
+                truncate();
+                return;
+            }
+            rows_ += n;
             host_.on_rows(sections_[next_], std::move(res));
             break;
+        }
         case PGRES_COMMAND_OK:
             break;
         default: {
@@ -147,6 +160,32 @@ void SectionTask::on_result(pg::PgConnection&, model::PgResultPtr res) {
             }
             host_.on_section_error(r.sqlstate, r.message);
         }
+    }
+}
+
+// One row more than max_rows came: the section is complete as far as its page
+// goes, so it ends ok (truncated) at once, and its query is stopped as a deadline
+// stops it: cancelled in PostgreSQL, the connection back in the pool only once
+// the query has ended (Pool::cancel). Statements pipelined behind it cannot stay
+// on that connection (Pool::cancel closes it: PgConnection::abandon), so the
+// sections left run on another one, from a new place in the pool's queue.
+void SectionTask::truncate() {
+    auto& r = host_.result(sections_[next_]);
+    r.truncated = true;
+    r.status = SectionStatus::Ok;
+    r.end_ms = host_.since_start();
+    r.elapsed_ms = ms_between(query_start_, host_.loop().now());
+    query_running_ = false;
+    host_.on_query_stopped();
+    ++next_;
+    pipelined_ = 0;
+    pg::PgConnection& conn = *conn_;
+    conn_ = nullptr;
+    host_.pool().cancel(conn);
+    if (next_ < sections_.size()) {
+        start();
+    } else {
+        done();
     }
 }
 

@@ -27,6 +27,9 @@ class TaskHost {
     virtual model::SectionResult& result(std::size_t section) = 0;
     virtual double since_start() const = 0;  // ms since the run began
     virtual bool single_row() const { return false; }
+    // Rows a section may keep, in single-row mode; 0: every row. The row after
+    // the last ends the section as complete but truncated, and stops its query.
+    virtual std::size_t max_rows() const { return 0; }
     // Whether a task's sections may be sent to PostgreSQL together in pipeline
     // mode (pages; not single-row mode, nor jobs, whose statements run long).
     virtual bool pipelined() const { return false; }
@@ -66,6 +69,7 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     void begin_section();
     void add_params(const reports::Section& section);
     void send_failed();
+    void truncate();
     void fail_rest(const std::string& sqlstate, const std::string& message);
     void done();
 
@@ -76,6 +80,7 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     std::vector<const char*> params_;
     std::vector<Oid> types_;
     std::size_t pipelined_ = 0;  // sections of the running pipeline not yet ended
+    std::size_t rows_ = 0;       // rows of the running section handed to the host
     TimePoint waiting_since_{};
     TimePoint query_start_{};
     double wait_ms_ = 0;

@@ -219,6 +219,14 @@ hwm_mb = int(hwm.get("hwm_kb", 0)) / 1024
 add("S6 1,000,000-row CSV", "time / worker peak RSS", f"{fmt(a_t, 's')} / {fmt(hwm_mb, 'mb')}",
     limit=f"\\copy {fmt(c_t, 's')}", ratio=f"{int((ratio(c_t, a_t) or 0) * 100)}% of \\copy",
     target="≥ 50%, ≤ 32 MB", ok=bool(a_t and c_t and c_t / a_t >= 0.5 and hwm_mb <= 32))
+h_t = median([float(kv(f)["total_s"]) for f in runs("s6.html")])
+h_ok = all(kv(f).get("status") == "200" for f in runs("s6.html"))
+h_hwm = kv(os.path.join(RAW, "s6.html.hwm.txt"))
+h_hwm_mb = int(h_hwm.get("hwm_kb", 0)) / 1024
+if runs("s6.html"):
+    add("S6 1,000,000-row section as an HTML page (max_rows 10,000)", "time / worker peak RSS",
+        f"{fmt(h_t, 's')} / {fmt(h_hwm_mb, 'mb')}", target="≤ 64 MB",
+        ok=bool(h_t and h_ok and h_hwm_mb <= 64))
 
 # S7
 s7 = kv(os.path.join(RAW, "s7.txt"))

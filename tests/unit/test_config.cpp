@@ -234,6 +234,20 @@ BOOST_AUTO_TEST_CASE(durations_beyond_24_days_name_the_key) {
                  "(from ASYNCPAGE_DEFAULT_TIMEOUT)");
 }
 
+// max_rows: rows of one section in an HTML or JSON page, an integer >= 1.
+BOOST_AUTO_TEST_CASE(max_rows_key) {
+    TempConfig t;
+    BOOST_TEST(t.load(dsn_line).max_rows == 10000);
+    BOOST_TEST(t.load(dsn_line + "max_rows = 1\n").max_rows == 1);
+    BOOST_TEST(t.load(dsn_line + "max_rows = 250000\n").max_rows == 250000);
+    BOOST_TEST(t.load(dsn_line, {{"ASYNCPAGE_MAX_ROWS", "42"}}).max_rows == 42);
+    expect_error(dsn_line + "max_rows = 0\n", {}, "max_rows", "must be an integer >= 1");
+    expect_error(dsn_line + "max_rows = -5\n", {}, "max_rows", ">= 1");
+    expect_error(dsn_line + "max_rows = 99999999999\n", {}, "max_rows", "at most");
+    expect_error(dsn_line + "max_rows = \"many\"\n", {}, "max_rows", "integer");
+    expect_error(dsn_line, {{"ASYNCPAGE_MAX_ROWS", "1e3"}}, "max_rows", "integer");
+}
+
 BOOST_AUTO_TEST_CASE(listen_forms) {
     TempConfig t;
     BOOST_TEST(t.load(dsn_line + "listen = \"10.1.2.3:65535\"\n").listen == "10.1.2.3:65535");

@@ -328,6 +328,31 @@ BOOST_AUTO_TEST_CASE(result_table) {
     BOOST_TEST(!has(html, "Timeline"));
 }
 
+// max_rows cut a section: its table is the first rows, said so under it, with a
+// link to all of them (the CSV export, same params, escaped) instead of "N rows".
+BOOST_AUTO_TEST_CASE(truncated_section_says_first_rows_and_links_its_csv) {
+    Report r = orders();
+    PageResult p = one_table_page();
+    p.sections[0].truncated = true;
+    p.sections.push_back(ok("whole", make_table({{"a", 25}}, {{"x"}, {"y"}, {"z"}})));
+    http::Fields given = {{"run", "1"}, {"region", kHostile}};
+    std::string html = html_report(r, given, &p, nullptr, false);
+    expect_document(html);
+    const std::string href =
+        "/reports/orders?format=csv&amp;section=totals&amp;region=%3Cb%3E%26%22%27%3C%2Fscript%3E";
+    BOOST_TEST(has(html,
+                   "</tbody>\n</table></div>\n<p class=\"notice warn truncated\" role=\"status\">"
+                   "First 2 rows only: the page stops at its max_rows and the query was stopped "
+                   "there. <a class=\"csv\" href=\"" +
+                       href + "\" download>All rows as CSV</a></p>\n</section>"),
+               html);
+    BOOST_TEST(!has(html, "<p class=\"meta\">2 rows</p>"));
+    // The section's own CSV link in its heading stays, for both sections.
+    BOOST_TEST(count(html, "href=\"" + href + "\"") == 2u);
+    BOOST_TEST(count(html, "First ") == 1u);
+    BOOST_TEST(has(html, "</table></div>\n<p class=\"meta\">3 rows</p>\n</section>"));
+}
+
 BOOST_AUTO_TEST_CASE(result_without_rows) {
     Report r = orders();
     PageResult p;

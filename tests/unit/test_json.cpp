@@ -30,7 +30,7 @@ std::string rows_of(Oid oid, std::vector<std::optional<std::string>> values) {
     p.sections.push_back(ok_section("s", make_table({{"v", oid}}, rows)));
     std::string out = json_page(p, false);
     std::size_t b = out.find("\"rows\":");
-    std::size_t e = out.rfind("}]}");
+    std::size_t e = out.rfind(",\"truncated\":false}]}");
     BOOST_REQUIRE(b != std::string::npos && e != std::string::npos);
     return out.substr(b + 7, e - b - 7);
 }
@@ -68,12 +68,13 @@ BOOST_AUTO_TEST_CASE(exact_shape_and_order) {
         json_page(p, false) ==
         R"({"report":"orders","status":"partial","elapsed_ms":13,"sections":[)"
         R"({"name":"totals","status":"ok","elapsed_ms":3,"columns":[{"name":"region","type":"text"},)"
-        R"({"name":"total","type":"numeric"}],"rows":[["north","10.50"]]},)"
-        R"({"name":"broken","status":"error","elapsed_ms":0,"columns":[],"rows":[],)"
+        R"({"name":"total","type":"numeric"}],"rows":[["north","10.50"]],"truncated":false},)"
+        R"({"name":"broken","status":"error","elapsed_ms":0,"columns":[],"rows":[],"truncated":false,)"
         R"("error":{"sqlstate":"42P01","message":"relation \"nope\" does not exist"}},)"
         R"({"name":"slow","status":"timeout","elapsed_ms":3000,"columns":[],"rows":[],)"
-        R"("message":"cancelled at the deadline"},)"
-        R"({"name":"gone","status":"cancelled","elapsed_ms":0,"columns":[],"rows":[]}]})");
+        R"("truncated":false,"message":"cancelled at the deadline"},)"
+        R"({"name":"gone","status":"cancelled","elapsed_ms":0,"columns":[],"rows":[],)"
+        R"("truncated":false}]})");
 }
 
 BOOST_AUTO_TEST_CASE(output_parses_and_keeps_section_order) {
@@ -113,8 +114,26 @@ BOOST_AUTO_TEST_CASE(ok_section_without_rows) {
     BOOST_TEST(
         json_page(p, false) ==
         R"({"report":"r","status":"ok","elapsed_ms":0,"sections":[)"
-        R"({"name":"s","status":"ok","elapsed_ms":1,"columns":[{"name":"a","type":"int4"}],"rows":[]},)"
-        R"({"name":"t","status":"ok","elapsed_ms":1,"columns":[],"rows":[]}]})");
+        R"({"name":"s","status":"ok","elapsed_ms":1,"columns":[{"name":"a","type":"int4"}],"rows":[],)"
+        R"("truncated":false},)"
+        R"({"name":"t","status":"ok","elapsed_ms":1,"columns":[],"rows":[],"truncated":false}]})");
+}
+
+// max_rows cut the section: it stays ok, with the rows it kept (README, "JSON").
+BOOST_AUTO_TEST_CASE(truncated_section) {
+    PageResult p;
+    p.report = "r";
+    SectionResult cut = ok_section("cut", make_table({{"g", 23}}, {{"1"}, {"2"}}), 2);
+    cut.truncated = true;
+    p.sections.push_back(std::move(cut));
+    p.sections.push_back(ok_section("whole", make_table({{"g", 23}}, {{"1"}, {"2"}}), 2));
+    BOOST_TEST(
+        json_page(p, false) ==
+        R"({"report":"r","status":"ok","elapsed_ms":0,"sections":[)"
+        R"({"name":"cut","status":"ok","elapsed_ms":2,"columns":[{"name":"g","type":"int4"}],)"
+        R"("rows":[[1],[2]],"truncated":true},)"
+        R"({"name":"whole","status":"ok","elapsed_ms":2,"columns":[{"name":"g","type":"int4"}],)"
+        R"("rows":[[1],[2]],"truncated":false}]})");
 }
 
 BOOST_AUTO_TEST_CASE(integers) {
@@ -221,7 +240,7 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_replaced) {
                "{\"report\":\"r" + fffd +
                    "\",\"status\":\"ok\",\"elapsed_ms\":0,\"sections\":[{\"name\":\"s" + fffd +
                    "\",\"status\":\"ok\",\"elapsed_ms\":1,\"columns\":[{\"name\":\"c" + fffd +
-                   "\",\"type\":\"text\"}],\"rows\":[]}]}");
+                   "\",\"type\":\"text\"}],\"rows\":[],\"truncated\":false}]}");
 }
 
 BOOST_AUTO_TEST_CASE(random_bytes_match_nlohmann_replace) {
@@ -271,8 +290,8 @@ BOOST_AUTO_TEST_CASE(trace_fields) {
         json_page(p, true) ==
         R"({"report":"r","status":"ok","elapsed_ms":20,"wait_ms":1.3,"sections":[)"
         R"({"name":"a","status":"ok","elapsed_ms":5,"columns":[{"name":"x","type":"int4"}],"rows":[[1]],)"
-        R"("trace":{"wait_ms":1.3,"begin_ms":1.3,"end_ms":6.3}},)"
-        R"({"name":"b","status":"timeout","elapsed_ms":0,"columns":[],"rows":[],)"
+        R"("truncated":false,"trace":{"wait_ms":1.3,"begin_ms":1.3,"end_ms":6.3}},)"
+        R"({"name":"b","status":"timeout","elapsed_ms":0,"columns":[],"rows":[],"truncated":false,)"
         R"("trace":{"wait_ms":20.0,"begin_ms":null,"end_ms":null}}]})");
 }
 

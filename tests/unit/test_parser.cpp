@@ -249,6 +249,21 @@ BOOST_AUTO_TEST_CASE(header_errors_with_their_lines) {
     expect_error("-- title: x\nSELECT 1\n-- section: s\nSELECT 1", 2, "before the first");
 }
 
+// max_rows: caps a section's rows in HTML and JSON; without it the config decides (0).
+BOOST_AUTO_TEST_CASE(max_rows_header) {
+    BOOST_TEST(parse_ok("-- section: s\nSELECT 1").max_rows == 0);
+    BOOST_TEST(parse_ok("-- max_rows: 5\n-- section: s\nSELECT 1").max_rows == 5);
+    BOOST_TEST(parse_ok("-- MAX_ROWS: 1\n-- section: s\nSELECT 1").max_rows == 1);
+    expect_error("-- title: t\n-- max_rows: 0\n-- section: s\nSELECT 1", 2,
+                 "max_rows: expected a whole number >= 1, got '0'");
+    expect_error("-- max_rows: -3\n-- section: s\nSELECT 1", 1, "max_rows");
+    expect_error("-- max_rows: 10k\n-- section: s\nSELECT 1", 1, "max_rows");
+    expect_error("-- max_rows: 2.5\n-- section: s\nSELECT 1", 1, "max_rows");
+    expect_error("-- max_rows:\n-- section: s\nSELECT 1", 1, "max_rows");
+    expect_error("-- max_rows: 99999999999\n-- section: s\nSELECT 1", 1, "max_rows");
+    expect_error("-- max_rows: 5\n-- max_rows: 6\n-- section: s\nSELECT 1", 2, "twice");
+}
+
 BOOST_AUTO_TEST_CASE(param_errors_with_their_lines) {
     const std::string tail = "\n-- section: s\nSELECT 1";
     auto param_error = [&](const std::string& decl, const std::string& part) {

@@ -96,6 +96,44 @@ BOOST_AUTO_TEST_CASE(rows_across_parts) {
     BOOST_TEST(t.value(5, 0) == "5");
 }
 
+// Single-row mode: each row's PGresult is copied into one result the table grows,
+// then freed; values, NULLs, '' and the columns survive, also with no row at all.
+BOOST_AUTO_TEST_CASE(append_rows_copies_into_one_part) {
+    Table t;
+    t.append_rows(part({"10"}));
+    t.append_rows(part({std::nullopt}));
+    t.append_rows(part({""}));
+    t.append_rows(part({"13", "14"}));
+    t.append_rows(part({}));  // the closing TUPLES_OK
+    t.append_rows(nullptr);   // ignored
+    BOOST_TEST(t.rows() == 5u);
+    BOOST_TEST(t.columns() == 1u);
+    BOOST_TEST(t.column_name(0) == "n");
+    BOOST_TEST(t.column_type(0) == 23u);
+    BOOST_TEST(t.value(0, 0) == "10");
+    BOOST_TEST(t.is_null(1, 0));
+    BOOST_TEST(!t.is_null(2, 0));
+    BOOST_TEST(t.value(2, 0) == "");
+    BOOST_TEST(t.value(3, 0) == "13");
+    BOOST_TEST(t.value(4, 0) == "14");
+
+    Table none;
+    none.append_rows(part({}));  // a query without rows still has its columns
+    BOOST_TEST(!none.empty());
+    BOOST_TEST(none.columns() == 1u);
+    BOOST_TEST(none.rows() == 0u);
+
+    // After a kept part, copied rows follow it.
+    Table mixed(part({"1"}));
+    mixed.append_rows(part({"2"}));
+    mixed.append_rows(part({"3"}));
+    mixed.append(part({"4"}));
+    mixed.append_rows(part({"5"}));
+    BOOST_TEST(mixed.rows() == 5u);
+    for (std::size_t r = 0; r < 5; ++r)
+        BOOST_TEST(mixed.value(r, 0) == std::to_string(r + 1));
+}
+
 BOOST_AUTO_TEST_CASE(type_names) {
     const std::pair<Oid, std::string_view> known[] = {
         {16, "bool"},       {17, "bytea"},       {18, "char"},          {19, "name"},
