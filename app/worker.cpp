@@ -67,6 +67,17 @@ int run_worker(const config::Config& config, int listen_fd,
     meta_options.statement_timeout = Millis(30000);
     pg::Pool meta_pool(loop, meta_options);
     pg::Statements meta(loop, meta_pool, Millis(10000));
+    // Result rows (chunks written by running jobs, read back by /jobs/ID/result) on
+    // a pool of their own: a large result never delays a heartbeat, a claim or a
+    // progress write. Writes and reads are two shares, half the pool each.
+    pg::PoolOptions result_options = meta_options;
+    result_options.size = 4;
+    result_options.share = 0.5;
+    // No backstop: a result streamed to a slow client may take long; the stream
+    // is cancelled when its client leaves.
+    result_options.statement_timeout = Millis(0);
+    pg::Pool result_pool(loop, result_options);
+    pg::Statements result_statements(loop, result_pool, Millis(30000));
     pg::PoolOptions run_options;
     run_options.dsn = config.dsn;
     run_options.size = std::max(1, config.job_slots * 4);
@@ -78,9 +89,10 @@ int run_worker(const config::Config& config, int listen_fd,
     runner_options.slots = config.job_slots;
     runner_options.job_timeout = config.job_timeout;
     runner_options.retention = config.job_retention;
-    jobs::Store store(meta);
+    runner_options.results.max_result = config.job_max_result;
+    jobs::Store store(meta, result_statements);
     jobs::Runner runner(loop, run_pool, store, catalog->reports, runner_options);
-    page::JobRoutes job_routes(loop, store, hub, [&catalog](const std::string& name) {
+    page::JobRoutes job_routes(loop, store, hub, result_pool, [&catalog](const std::string& name) {
         auto it = catalog->reports.find(name);
         return it == catalog->reports.end() ? nullptr : it->second;
     });
@@ -102,7 +114,8 @@ int run_worker(const config::Config& config, int listen_fd,
 
     bool draining = false;
     std::function<void()> check_drained = [&] {
-        if (router.pending() == 0 && runner.running() == 0 && meta.in_flight() == 0) {
+        if (router.pending() == 0 && runner.running() == 0 && meta.in_flight() == 0 &&
+            result_statements.in_flight() == 0) {
             loop.stop();
             return;
         }
