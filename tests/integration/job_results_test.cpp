@@ -18,7 +18,8 @@ namespace {
 const std::vector<std::string> kJson = {"Accept: application/json"};
 
 json create_job(Stack& s, const std::string& report, const std::string& form) {
-    Request req = s.request("/reports/" + report + "/jobs");
+    Request req;  // Stack::send takes a path
+    req.url = "/reports/" + report + "/jobs";
     req.method = "POST";
     req.body = form;
     req.headers = {"Accept: application/json", "Content-Type: application/x-www-form-urlencoded"};
