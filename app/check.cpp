@@ -65,10 +65,11 @@ int warn_connections(const config::Config& config, pqxx::transaction_base& tx) {
     std::cout << fmt::format(
         "connections: {} workers x ({} pool_size + {} job bookkeeping + {} job runs (job_slots x "
         "4) "
-        "+ {} LISTEN) = {}, {} during a reload; the server allows {} (max_connections {} - {} "
+        "+ {} job results + {} LISTEN) = {}, {} during a reload; the server allows {} "
+        "(max_connections {} - {} "
         "reserved)\n",
-        config.workers, per.pages, per.meta, per.runs, per.listen, need, 2 * need, max - reserved,
-        max, reserved);
+        config.workers, per.pages, per.meta, per.runs, per.results, per.listen, need, 2 * need,
+        max - reserved, max, reserved);
     if (2 * need <= max - reserved) return 0;
     std::cout << fmt::format(
         "warning: max_connections is too small for this config: {} connections needed during a "

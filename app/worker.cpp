@@ -75,24 +75,37 @@ int run_worker(const config::Config& config, int listen_fd,
     meta_options.statement_timeout = Millis(30000);
     pg::Pool meta_pool(loop, meta_options);
     pg::Statements meta(loop, meta_pool, Millis(10000));
+    // Result rows (chunks written by running jobs, read back by /jobs/ID/result) on
+    // a pool of their own: a large result never delays a heartbeat, a claim or a
+    // progress write. Writes and reads are two shares, half the pool each.
+    pg::PoolOptions result_options = meta_options;
+    result_options.size = connections.results;
+    result_options.share = 0.5;
+    // No backstop: a result streamed to a slow client may take long; the stream
+    // is cancelled when its client leaves.
+    result_options.statement_timeout = Millis(0);
+    pg::Pool result_pool(loop, result_options);
+    pg::Statements result_statements(loop, result_pool, Millis(30000));
     pg::PoolOptions run_options;
     run_options.dsn = config.dsn;
     run_options.size = connections.runs;
     run_options.share = 1.0;
     run_options.statement_timeout = config.job_timeout + Millis(500);
     pg::Pool run_pool(loop, run_options);
-    jobs::Store store(meta);
+    jobs::Store store(meta, result_statements);
     jobs::Hub hub(loop, config.jobs_dsn, store);
     jobs::RunnerOptions runner_options;
     runner_options.slots = config.job_slots;
     runner_options.job_timeout = config.job_timeout;
     runner_options.retention = config.job_retention;
+    runner_options.results.max_result = config.job_max_result;
     jobs::Runner runner(loop, run_pool, store, catalog->reports, runner_options);
-    page::JobRoutes job_routes(loop, store, hub, [&catalog](const std::string& name) {
+    page::JobRoutes job_routes(loop, store, hub, result_pool, [&catalog](const std::string& name) {
         auto it = catalog->reports.find(name);
         return it == catalog->reports.end() ? nullptr : it->second;
     });
     job_routes.set_max_queued(config.job_max_queued);
+    job_routes.set_html_rows(config.max_rows);
     hub.on_any = [&runner](const jobs::JobEvent& ev, const std::string&) { runner.on_event(ev); };
     hub.wanted = [&runner](const std::string& id) { return runner.runs(id); };
     hub.on_queued = [&runner] { runner.on_event(jobs::JobEvent{"", "queued", 0}); };
@@ -113,7 +126,8 @@ int run_worker(const config::Config& config, int listen_fd,
 
     bool draining = false;
     std::function<void()> check_drained = [&] {
-        if (router.pending() == 0 && runner.running() == 0 && meta.in_flight() == 0) {
+        if (router.pending() == 0 && runner.running() == 0 && meta.in_flight() == 0 &&
+            result_statements.in_flight() == 0) {
             loop.stop();
             return;
         }

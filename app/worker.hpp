@@ -20,11 +20,12 @@ inline constexpr Millis kDrainGrace{5000};
 // The PostgreSQL connections one worker opens at most (docs/ARCHITECTURE.md,
 // "Processes"); `asyncpage check` compares their sum with max_connections.
 struct WorkerConnections {
-    int pages = 0;   // the page pool on dsn: pool_size
-    int meta = 4;    // job bookkeeping on jobs_dsn
-    int runs = 0;    // sections of background jobs on dsn: job_slots x 4 (at least 1)
-    int listen = 1;  // the LISTEN connection for job events, on jobs_dsn
-    int total() const { return pages + meta + runs + listen; }
+    int pages = 0;    // the page pool on dsn: pool_size
+    int meta = 4;     // job bookkeeping on jobs_dsn
+    int runs = 0;     // sections of background jobs on dsn: job_slots x 4 (at least 1)
+    int results = 4;  // job result rows written and read back, on jobs_dsn
+    int listen = 1;   // the LISTEN connection for job events, on jobs_dsn
+    int total() const { return pages + meta + runs + results + listen; }
 };
 WorkerConnections worker_connections(const config::Config& config);
 

@@ -221,6 +221,7 @@ const std::map<std::string, Setter>& setters() {
         {"job_retention", [](Config& c, const Source& s) { c.job_retention = s.as_duration(); }},
         {"job_max_queued",
          [](Config& c, const Source& s) { c.job_max_queued = s.as_int_at_least(1); }},
+        {"job_max_result", [](Config& c, const Source& s) { c.job_max_result = s.as_size(); }},
         {"reports_dir",
          [](Config& c, const Source& s) {
              c.reports_dir = s.as_string();

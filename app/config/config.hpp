@@ -20,6 +20,7 @@ struct Config {
     int job_slots = 4;
     std::chrono::milliseconds job_retention{24 * 3600 * 1000};
     int job_max_queued = 100;  // queued jobs per owner (or client address); more is a 429
+    std::size_t job_max_result = std::size_t(1) << 30;  // bytes of one job's stored rows
     std::string reports_dir = "reports";
     std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
     std::string access_log;          // empty: stderr; "off": none

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "render/json.hpp"
+
 namespace asyncpage::jobs {
 
 namespace {
@@ -46,22 +48,24 @@ http::Fields decode_params(std::string_view text) {
     return out;
 }
 
-std::string encode_results(const std::vector<model::SectionResult>& sections) {
+std::string encode_results(const std::vector<model::SectionResult>& sections,
+                           const std::vector<SectionShape>& shapes) {
     json out = json::array();
     for (std::size_t i = 0; i < sections.size(); ++i) {
         const auto& r = sections[i];
         const auto& t = r.table;
-        bool rows = r.status == model::SectionStatus::Ok && !t.empty();
+        bool ok = r.status == model::SectionStatus::Ok;
         json columns = json::array();
-        json cells = json::array();
-        for (std::size_t c = 0; rows && c < t.columns(); ++c)
-            columns.push_back(
-                {{"name", std::string(t.column_name(c))}, {"type", t.column_type(c)}});
-        for (std::size_t row = 0; rows && row < t.rows(); ++row) {
-            json& line = cells.emplace_back(json::array());
+        std::int64_t row_count = 0;
+        if (ok && i < shapes.size()) {
+            for (auto& c : shapes[i].columns)
+                columns.push_back({{"name", c.name}, {"type", c.type}});
+            row_count = shapes[i].rows;
+        } else if (ok && !t.empty()) {
             for (std::size_t c = 0; c < t.columns(); ++c)
-                line.push_back(t.is_null(row, c) ? json(nullptr)
-                                                 : json(std::string(t.value(row, c))));
+                columns.push_back(
+                    {{"name", std::string(t.column_name(c))}, {"type", t.column_type(c)}});
+            row_count = static_cast<std::int64_t>(t.rows());
         }
         // Microseconds are all a stored time needs: pages show whole milliseconds.
         out.push_back({{"position", i},
@@ -69,11 +73,69 @@ std::string encode_results(const std::vector<model::SectionResult>& sections) {
                        {"status", model::to_string(r.status)},
                        {"elapsed_ms", std::round(r.elapsed_ms * 1000) / 1000},
                        {"columns", std::move(columns)},
-                       {"rows", std::move(cells)},
+                       {"row_count", row_count},
                        {"error_sqlstate", nullable(r.sqlstate)},
                        {"message", nullable(r.message)}});
     }
     return dump(out);
+}
+
+void append_chunk_row(std::string& chunk, const PGresult* result, int row) {
+    chunk += '[';
+    int columns = PQnfields(result);
+    for (int c = 0; c < columns; ++c) {
+        if (c > 0) chunk += ',';
+        if (PQgetisnull(result, row, c)) {
+            chunk += "null";
+        } else {
+            render::append_json_string(
+                chunk, std::string_view(PQgetvalue(result, row, c),
+                                        static_cast<std::size_t>(PQgetlength(result, row, c))));
+        }
+    }
+    chunk += ']';
+}
+
+std::string encode_rows(const model::Table& t) {
+    std::string out = "[";
+    for (std::size_t row = 0; row < t.rows(); ++row) {
+        if (row > 0) out += ',';
+        out += '[';
+        for (std::size_t c = 0; c < t.columns(); ++c) {
+            if (c > 0) out += ',';
+            if (t.is_null(row, c)) {
+                out += "null";
+            } else {
+                render::append_json_string(out, t.value(row, c));
+            }
+        }
+        out += ']';
+    }
+    out += ']';
+    return out;
+}
+
+void decode_rows(std::string_view chunk,
+                 std::vector<std::vector<std::optional<std::string>>>& cells) {
+    auto rows = json::parse(chunk, nullptr, false);
+    if (!rows.is_array()) return;
+    cells.reserve(cells.size() + rows.size());
+    for (auto& row : rows) {
+        if (!row.is_array()) continue;
+        auto& out = cells.emplace_back();
+        out.reserve(row.size());
+        for (auto& v : row)
+            out.push_back(v.is_string() ? std::optional(v.get<std::string>()) : std::nullopt);
+    }
+}
+
+std::vector<model::ColumnSpec> decode_columns(std::string_view text) {
+    std::vector<model::ColumnSpec> specs;
+    auto cols = json::parse(text, nullptr, false);
+    if (!cols.is_array()) return specs;
+    for (auto& c : cols)
+        if (c.is_object()) specs.push_back({c.value("name", ""), c.value("type", kTextOid)});
+    return specs;
 }
 
 model::SectionResult decode_section(const StoredSection& stored) {
@@ -83,21 +145,10 @@ model::SectionResult decode_section(const StoredSection& stored) {
     s.elapsed_ms = stored.elapsed_ms;
     if (stored.sqlstate) s.sqlstate = *stored.sqlstate;
     if (stored.message) s.message = *stored.message;
-    auto cols = json::parse(stored.columns, nullptr, false);
-    if (!cols.is_array() || cols.empty()) return s;
-    std::vector<model::ColumnSpec> specs;
-    for (auto& c : cols)
-        specs.push_back({c.value("name", ""), c.value("type", kTextOid)});
+    auto specs = decode_columns(stored.columns);
+    if (specs.empty() || stored.rows.empty()) return s;
     std::vector<std::vector<std::optional<std::string>>> cells;
-    auto rows = json::parse(stored.rows, nullptr, false);
-    if (rows.is_array()) {
-        cells.reserve(rows.size());
-        for (auto& row : rows) {
-            auto& out = cells.emplace_back();
-            for (auto& v : row)
-                out.push_back(v.is_string() ? std::optional(v.get<std::string>()) : std::nullopt);
-        }
-    }
+    decode_rows(stored.rows, cells);
     s.table = model::make_table(specs, cells);
     return s;
 }

@@ -30,8 +30,10 @@ void log_failure(const char* what, const pg::Outcome& o) {
 }  // namespace
 
 // One claimed job: its sections run in a run::ReportRun on the runner's pool,
-// under job_timeout; progress notices and the end are written through one queue,
-// so a burst of notices becomes one UPDATE per round trip and the end comes last.
+// under job_timeout, in single-row mode: rows go to the ResultWriter as they
+// come. Progress notices and the end are written through one queue, so a burst of
+// notices becomes one UPDATE per round trip, and the end comes last, once every
+// chunk of rows was stored.
 class Runner::Run final : public run::RunListener {
   public:
     Run(Runner& runner, std::string id, std::shared_ptr<const reports::Report> report,
@@ -40,7 +42,12 @@ class Runner::Run final : public run::RunListener {
           id_(std::move(id)),
           report_(std::move(report)),
           params_(std::move(params)),
-          run_(runner.loop_, runner.run_pool_, report_, *this) {}
+          run_(runner.loop_, runner.run_pool_, report_, *this),
+          writer_(runner.store_, id_, runner.runner_id_, report_->sections.size(),
+                  runner.options_.results) {
+        writer_.on_backpressure = [this](bool pause) { run_.pause_reading(pause); };
+        writer_.on_failure = [this](const WriteFailure& f) { write_failed(f); };
+    }
 
     void start() {
         spdlog::info("job {} started: report {}", id_, report_->name);
@@ -78,6 +85,20 @@ class Runner::Run final : public run::RunListener {
 
   private:
     // run::RunListener
+    bool single_row() const override { return true; }
+    bool on_rows(model::SectionResult&, std::size_t section, model::PgResultPtr rows) override {
+        if (ended_) return false;
+        return writer_.add(section, rows.get()) && !ended_;
+    }
+    // Over job_max_result, a chunk that could not be stored, or the job lost: the
+    // run stops; the end says why (a lost job writes nothing: its end is a no-op).
+    void write_failed(const WriteFailure& f) {
+        if (ended_) return;  // finishing already: the end reads writer_.failure()
+        spdlog::warn("job {}: {}", id_, f.lost_job ? "no longer ours, stopping" : f.message);
+        run_.stop(SectionStatus::Cancelled,
+                  f.lost_job ? "the job was taken from this worker" : f.message);
+        end("failed", f.sqlstate, f.message);
+    }
     void on_finished() override { finish(); }
     std::string timeout_message() const override {
         return fmt::format("did not finish within job_timeout ({} s)",
@@ -113,7 +134,7 @@ class Runner::Run final : public run::RunListener {
         ended_ = true;
         if (requeue_) {
             pending_progress_.reset();
-            write_next();
+            wait_for_rows(false);
             return;
         }
         const model::SectionResult* bad = nullptr;
@@ -136,7 +157,17 @@ class Runner::Run final : public run::RunListener {
     void end(std::string state, std::string sqlstate, std::string message) {
         ended_ = true;
         final_ = Final{std::move(state), std::move(sqlstate), std::move(message)};
-        write_next();
+        wait_for_rows(true);
+    }
+
+    // The end is written only once every chunk of rows was stored (or failed):
+    // then the sections can say how many rows they have, and nothing of this run
+    // is written after its end.
+    void wait_for_rows(bool flush) {
+        writer_.finish(flush, [this] {
+            rows_stored_ = true;
+            write_next();
+        });
     }
 
     // One statement at a time: the newest progress first, then the end. This is
@@ -157,6 +188,7 @@ class Runner::Run final : public run::RunListener {
             });
             return;
         }
+        if (!rows_stored_) return;
         if (requeue_ && !end_sent_) {
             end_sent_ = true;
             writing_ = true;
@@ -172,10 +204,16 @@ class Runner::Run final : public run::RunListener {
             end_sent_ = true;
             writing_ = true;
             Final f = *final_;
-            store.finish(id_, run_.results(), runner_.runner_id_, f.state, f.sqlstate, f.message,
-                         [this, f](pg::Outcome& o, bool changed) {
+            if (const auto& failure = writer_.failure(); failure && !failure->lost_job) {
+                // A chunk failed (or the limit was passed) while the end was waited for.
+                f = Final{"failed", failure->sqlstate, failure->message};
+            }
+            store.finish(id_, encode_results(run_.results(), writer_.shapes()), runner_.runner_id_,
+                         f.state, f.sqlstate, f.message, [this, f](pg::Outcome& o, bool changed) {
                              if (!o.ok) {
                                  log_failure("storing a job's result", o);
+                                 fail_unstored(o);
+                                 return;
                              } else if (!changed) {
                                  ++runner_.stats_.cancelled;  // cancelled (or reaped) meanwhile
                                  spdlog::info("job {} ended after it was cancelled", id_);
@@ -191,6 +229,25 @@ class Runner::Run final : public run::RunListener {
         }
     }
 
+    // Storing the end failed (the database went away, or refused the sections):
+    // the job still must not stay running. It ends failed without its result; if
+    // even that cannot be written, the heartbeat stops with this run and any
+    // worker's sweep fails the job once it is stale.
+    void fail_unstored(const pg::Outcome& why) {
+        std::string message = "could not store the job's result: " + why.message;
+        runner_.store_.fail_unstored(
+            id_, runner_.runner_id_,
+            why.sqlstate.empty() ? std::string(model::sqlstate::kConnectionFailure) : why.sqlstate,
+            message, [this](pg::Outcome& o) {
+                if (!o.ok) {
+                    log_failure("failing a job whose result could not be stored", o);
+                } else {
+                    ++runner_.stats_.failed;
+                }
+                runner_.run_ended(this);
+            });
+    }
+
     struct Final {
         std::string state, sqlstate, message;
     };
@@ -200,12 +257,14 @@ class Runner::Run final : public run::RunListener {
     std::shared_ptr<const reports::Report> report_;
     http::Fields params_;
     run::ReportRun run_;
+    ResultWriter writer_;
     std::optional<std::pair<int, std::string>> pending_progress_;
     std::optional<Final> final_;
     bool writing_ = false;
     bool ended_ = false;
     bool end_sent_ = false;
     bool requeue_ = false;
+    bool rows_stored_ = false;  // the writer has nothing in flight and takes no more
 };
 
 Runner::Runner(loop::EventLoop& loop, pg::Pool& run_pool, Store& store, const ReportMap& reports,

@@ -2,8 +2,9 @@
 // The job runner of one worker: claims queued jobs (FOR UPDATE SKIP LOCKED) up to
 // job_slots at a time, woken by the hub's notifications and by a periodic sweep;
 // runs each job's sections (a run::ReportRun) on its own pool without blocking the
-// loop; records progress notices on the job (coalescing bursts); stores every
-// section's result and the final state, all through the job Store. The sweep also keeps the
+// loop; records progress notices on the job (coalescing bursts); stores the rows
+// as they arrive (ResultWriter) and then the sections and the final state, all
+// through the job Store. The sweep also keeps the
 // heartbeat of its running jobs, fails jobs whose worker stopped beating (any worker's), and
 // deletes jobs older than job_retention.
 #include <functional>
@@ -13,6 +14,7 @@
 #include <unordered_map>
 
 #include "jobs/hub.hpp"
+#include "jobs/result_writer.hpp"
 #include "jobs/store.hpp"
 #include "pg/pool.hpp"
 #include "reports/report.hpp"
@@ -27,6 +29,7 @@ struct RunnerOptions {
     Millis retention{24 * 3600 * 1000};
     Millis heartbeat{3000};     // how often running jobs are marked alive
     Millis stale_after{12000};  // no heartbeat for this long: the job's runner is gone
+    ResultLimits results;       // job_max_result, chunk sizes
 };
 
 struct JobStats {

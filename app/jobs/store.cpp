@@ -3,6 +3,8 @@
 #include "jobs/store.hpp"
 
 #include <cstdlib>
+#include <map>
+#include <memory>
 
 #include "jobs/codec.hpp"
 #include "model/pg_error.hpp"
@@ -34,10 +36,22 @@ UNION ALL
 SELECT asyncpage.job_json(j)::text, false FROM asyncpage.jobs j
 WHERE j.id = $1::uuid AND (j.owner IS NULL OR j.owner = $2) AND NOT EXISTS (SELECT 1 FROM c))sql";
 
-constexpr const char* kResultSql = R"sql(
-SELECT name, status, elapsed_ms, columns::text, rows::text, error_sqlstate, message
-FROM asyncpage.job_results WHERE job_id = $1::uuid ORDER BY position)sql";
+// A result is the rows its job's current runner wrote (docs/ARCHITECTURE.md,
+// "Life of a job"): what another run wrote is never shown.
+constexpr const char* kSectionsSql = R"sql(
+SELECT r.position, r.name, r.status, r.elapsed_ms, r.columns::text, r.row_count,
+       r.error_sqlstate, r.message
+FROM asyncpage.job_results r JOIN asyncpage.jobs j ON j.id = r.job_id AND j.runner = r.run
+WHERE r.job_id = $1::uuid ORDER BY r.position)sql";
 
+constexpr const char* kChunksSql = R"sql(
+SELECT c.position, c.rows
+FROM asyncpage.job_result_chunks c JOIN asyncpage.jobs j ON j.id = c.job_id AND j.runner = c.run
+WHERE c.job_id = $1::uuid AND ($2::int IS NULL OR c.position = $2::int)
+  AND ($3::bigint IS NULL OR c.first_row < $3::bigint)
+ORDER BY c.position, c.chunk)sql";
+
+// A claim touches asyncpage.jobs only: results are never in its way.
 constexpr const char* kClaimSql = R"sql(
 UPDATE asyncpage.jobs j
 SET state = 'running', started_at = now(), heartbeat_at = now(), runner = $1
@@ -50,25 +64,49 @@ constexpr const char* kProgressSql = R"sql(
 UPDATE asyncpage.jobs SET progress = $2::int, message = $3, heartbeat_at = now()
 WHERE id = $1::uuid AND state = 'running' AND runner = $4)sql";
 
-// Results and the final state in one statement. Results are kept also when the job
-// was cancelled meanwhile (the sections say how far they got); the state only
-// changes if the job is still ours and running.
+// A chunk is stored only while the job is this runner's and running. FOR SHARE
+// makes the check wait for a concurrent cancel or claim of the row and see its
+// outcome (READ COMMITTED re-checks a locked row's newest version).
+constexpr const char* kChunkSql = R"sql(
+INSERT INTO asyncpage.job_result_chunks (job_id, run, position, chunk, first_row, row_count, rows)
+SELECT $1::uuid, $2, $3::int, $4::int, $5::bigint, $6::int, $7
+WHERE EXISTS (SELECT 1 FROM asyncpage.jobs
+              WHERE id = $1::uuid AND runner = $2 AND state = 'running' FOR SHARE))sql";
+
+// The sections and the final state in one statement. Sections are kept also when
+// the job was cancelled meanwhile (they say how far they got); the state only
+// changes if the job is still ours and running. What is never shown is deleted
+// here: the rows of sections that did not finish, and what earlier runs of the
+// job (put back by a drain) stored.
 constexpr const char* kFinishSql = R"sql(
-WITH stored AS (
+WITH s AS (
+  SELECT * FROM jsonb_to_recordset($2::jsonb) AS s(position int, name text, status text,
+       elapsed_ms float8, columns jsonb, row_count bigint, error_sqlstate text, message text)),
+stored AS (
   INSERT INTO asyncpage.job_results
-    (job_id, position, name, status, elapsed_ms, columns, rows, error_sqlstate, message)
-  SELECT $1::uuid, s.position, s.name, s.status, s.elapsed_ms, s.columns, s.rows,
+    (job_id, run, position, name, status, elapsed_ms, columns, row_count, error_sqlstate, message)
+  SELECT $1::uuid, $3, s.position, s.name, s.status, s.elapsed_ms, s.columns, s.row_count,
          s.error_sqlstate, s.message
-  FROM jsonb_to_recordset($2::jsonb) AS s(position int, name text, status text,
-       elapsed_ms float8, columns jsonb, rows jsonb, error_sqlstate text, message text)
+  FROM s
   WHERE EXISTS (SELECT 1 FROM asyncpage.jobs WHERE id = $1::uuid AND runner = $3)
   ON CONFLICT DO NOTHING
-  RETURNING 1)
+  RETURNING 1),
+unshown_rows AS (
+  DELETE FROM asyncpage.job_result_chunks c
+  WHERE c.job_id = $1::uuid
+    AND (c.run <> $3 OR c.position NOT IN (SELECT position FROM s WHERE status = 'ok'))),
+unshown_sections AS (
+  DELETE FROM asyncpage.job_results r WHERE r.job_id = $1::uuid AND r.run <> $3)
 UPDATE asyncpage.jobs
 SET state = $4, finished_at = now(),
     progress = CASE WHEN $4 = 'succeeded' THEN 100 ELSE progress END,
     error_sqlstate = $5, error_message = $6
 WHERE id = $1::uuid AND state = 'running' AND runner = $3)sql";
+
+constexpr const char* kFailUnstoredSql = R"sql(
+UPDATE asyncpage.jobs
+SET state = 'failed', finished_at = now(), error_sqlstate = $3, error_message = $4
+WHERE id = $1::uuid AND state = 'running' AND runner = $2)sql";
 
 constexpr const char* kRequeueSql = R"sql(
 UPDATE asyncpage.jobs
@@ -152,21 +190,66 @@ void Store::cancel(const std::string& id, pg::Param owner,
               });
 }
 
-void Store::read_result(const std::string& id, Answer<std::vector<model::SectionResult>&> done) {
-    meta_.run("jobs:read", kResultSql, {id}, [done = std::move(done)](pg::Outcome& o) {
-        std::vector<model::SectionResult> sections;
+void Store::read_sections(const std::string& id, Answer<std::vector<StoredSectionHead>&> done) {
+    results_.run("jobs:result-read", kSectionsSql, {id}, [done = std::move(done)](pg::Outcome& o) {
+        std::vector<StoredSectionHead> sections;
         for (int i = 0; o.ok && i < o.rows(); ++i) {
             StoredSection s;
-            s.name = o.text(i, 0);
-            s.status = o.text(i, 1);
-            s.elapsed_ms = std::atof(o.text(i, 2).c_str());
-            s.columns = o.text(i, 3);
-            s.rows = o.text(i, 4);
-            if (!o.is_null(i, 5)) s.sqlstate = o.text(i, 5);
-            if (!o.is_null(i, 6)) s.message = o.text(i, 6);
-            sections.push_back(decode_section(s));
+            s.name = o.text(i, 1);
+            s.status = o.text(i, 2);
+            s.elapsed_ms = std::atof(o.text(i, 3).c_str());
+            s.columns = o.text(i, 4);
+            if (!o.is_null(i, 6)) s.sqlstate = o.text(i, 6);
+            if (!o.is_null(i, 7)) s.message = o.text(i, 7);
+            StoredSectionHead head;
+            head.position = std::atoi(o.text(i, 0).c_str());
+            head.columns = decode_columns(s.columns);
+            head.section = decode_section(s);
+            head.row_count = std::atoll(o.text(i, 5).c_str());
+            sections.push_back(std::move(head));
         }
         done(o, sections);
+    });
+}
+
+std::pair<std::string, std::vector<pg::Param>> Store::chunks_query(const std::string& id,
+                                                                   std::optional<int> position) {
+    return {kChunksSql,
+            {id, position ? pg::Param(std::to_string(*position)) : pg::Param(), pg::Param()}};
+}
+
+void Store::read_result_head(const std::string& id, std::int64_t max_rows,
+                             Answer<std::vector<model::SectionResult>&> done) {
+    read_sections(id, [this, id, max_rows, done = std::move(done)](
+                          pg::Outcome& o, std::vector<StoredSectionHead>& heads) mutable {
+        std::vector<model::SectionResult> sections;
+        if (!o.ok || heads.empty()) {
+            done(o, sections);
+            return;
+        }
+        auto shared = std::make_shared<std::vector<StoredSectionHead>>(std::move(heads));
+        results_.run(
+            "jobs:result-read", kChunksSql, {id, pg::Param(), std::to_string(max_rows)},
+            [shared, max_rows, done = std::move(done)](pg::Outcome& o) {
+                std::vector<model::SectionResult> sections;
+                if (o.ok) {
+                    // At most max_rows rows plus one chunk per section: bounded.
+                    std::map<int, std::vector<std::vector<std::optional<std::string>>>> rows;
+                    for (int i = 0; i < o.rows(); ++i) {
+                        auto& cells = rows[std::atoi(o.text(i, 0).c_str())];
+                        decode_rows(o.text(i, 1), cells);
+                        if (static_cast<std::int64_t>(cells.size()) > max_rows)
+                            cells.resize(static_cast<std::size_t>(max_rows));
+                    }
+                    for (auto& head : *shared) {
+                        model::SectionResult s = std::move(head.section);
+                        if (s.status == model::SectionStatus::Ok && !head.columns.empty())
+                            s.table = model::make_table(head.columns, rows[head.position]);
+                        sections.push_back(std::move(s));
+                    }
+                }
+                done(o, sections);
+            });
     });
 }
 
@@ -187,12 +270,26 @@ void Store::record_progress(const std::string& id, int pct, const std::string& m
               std::move(done));
 }
 
-void Store::finish(const std::string& id, const std::vector<model::SectionResult>& results,
+void Store::write_chunk(const std::string& id, const std::string& runner, const Chunk& chunk,
+                        Answer<bool> stored) {
+    results_.run(
+        "jobs:result-write", kChunkSql,
+        {id, runner, std::to_string(chunk.position), std::to_string(chunk.number),
+         std::to_string(chunk.first_row), std::to_string(chunk.row_count), chunk.rows},
+        [stored = std::move(stored)](pg::Outcome& o) { stored(o, o.ok && rows_affected(o) > 0); });
+}
+
+void Store::finish(const std::string& id, const std::string& sections_json,
                    const std::string& runner, const std::string& state, const std::string& sqlstate,
                    const std::string& message, Answer<bool> done) {
     meta_.run("jobs:finish", kFinishSql,
-              {id, encode_results(results), runner, state, nullable(sqlstate), nullable(message)},
+              {id, sections_json, runner, state, nullable(sqlstate), nullable(message)},
               [done = std::move(done)](pg::Outcome& o) { done(o, o.ok && rows_affected(o) > 0); });
+}
+
+void Store::fail_unstored(const std::string& id, const std::string& runner,
+                          const std::string& sqlstate, const std::string& message, Answer<> done) {
+    meta_.run("jobs:finish", kFailUnstoredSql, {id, runner, sqlstate, message}, std::move(done));
 }
 
 void Store::requeue(const std::string& id, const std::string& runner, Answer<> done) {

@@ -1,6 +1,9 @@
 #pragma once
-// The job store: every statement on asyncpage.jobs and asyncpage.job_results, run
-// through the worker's bookkeeping Statements without blocking the loop. Each call
+// The job store: every statement on asyncpage.jobs and its results, run without
+// blocking the loop: bookkeeping (claims, heartbeats, progress, states) through
+// the worker's bookkeeping Statements, result rows through Statements on a pool
+// of their own, so that storing or reading a large result never delays a
+// heartbeat or a claim (docs/ARCHITECTURE.md, "Life of a job"). Each call
 // answers its callback exactly once with the statement's outcome (outcome.ok false:
 // sqlstate and message say why) and, when it ran, the decoded answer. Owner checks
 // are in the SQL: a job of another REMOTE_USER is the same as no job.
@@ -35,6 +38,22 @@ struct ClaimedJob {
     http::Fields params;
 };
 
+// One stored section of a job's result (its rows are in chunks: ResultStream).
+struct StoredSectionHead {
+    int position = 0;
+    model::SectionResult section;  // name, status, elapsed, error; table empty
+    std::vector<model::ColumnSpec> columns;
+    std::int64_t row_count = 0;
+};
+
+// One chunk of rows of a running job's section, as ResultWriter stores it.
+struct Chunk {
+    int position = 0, number = 0;
+    std::int64_t first_row = 0;
+    int row_count = 0;
+    std::string rows;  // JSON array of rows (codec)
+};
+
 // SQLSTATEs that mean the asyncpage schema is not there (run `asyncpage migrate`).
 bool schema_missing(const pg::Outcome& outcome);
 
@@ -43,7 +62,7 @@ class Store {
     template <class... T>
     using Answer = std::function<void(pg::Outcome& outcome, T... value)>;
 
-    explicit Store(pg::Statements& meta) : meta_(meta) {}
+    Store(pg::Statements& meta, pg::Statements& results) : meta_(meta), results_(results) {}
 
     // The HTTP side. `owner` is REMOTE_USER, or NULL. `quota_key` names whose queued
     // jobs count against `max_queued` (the owner, or the client's address).
@@ -56,8 +75,16 @@ class Store {
     // notification: its watchers were owner-checked when they started); nullopt
     // when there is no such job.
     void read_job(const std::string& id, Answer<const std::optional<std::string>&> done);
-    // The stored sections in file order; an empty list when the job never ran.
-    void read_result(const std::string& id, Answer<std::vector<model::SectionResult>&> done);
+    // The stored sections of the job's run in file order; an empty list when the
+    // job never ran.
+    void read_sections(const std::string& id, Answer<std::vector<StoredSectionHead>&> done);
+    // The sections with at most `max_rows` rows each (the first ones), for HTML.
+    void read_result_head(const std::string& id, std::int64_t max_rows,
+                          Answer<std::vector<model::SectionResult>&> done);
+    // The SQL and params that stream a result's chunks in order (position, chunk),
+    // columns: position, rows; of one section when `position` is set.
+    static std::pair<std::string, std::vector<pg::Param>> chunks_query(const std::string& id,
+                                                                       std::optional<int> position);
 
     // The runner. `runner` is the claiming worker's id; a statement on a job that
     // another runner holds (or that ended meanwhile) changes nothing.
@@ -65,11 +92,21 @@ class Store {
                Answer<const std::optional<ClaimedJob>&> done);
     void record_progress(const std::string& id, int pct, const std::string& message,
                          const std::string& runner, Answer<> done);
-    // The results and the final state in one statement; `changed` is false when the
-    // job was no longer ours and running (cancelled or reaped meanwhile).
-    void finish(const std::string& id, const std::vector<model::SectionResult>& results,
-                const std::string& runner, const std::string& state, const std::string& sqlstate,
-                const std::string& message, Answer<bool> done);
+    // Stores one chunk of rows; `stored` is false when the job is no longer this
+    // runner's (cancelled, reaped or claimed again): the run stops.
+    void write_chunk(const std::string& id, const std::string& runner, const Chunk& chunk,
+                     Answer<bool> stored);
+    // The sections (their rows are already in chunks; `sections_json` from
+    // codec's encode_results) and the final state in one statement; `changed` is
+    // false when the job was no longer ours and running (cancelled or reaped
+    // meanwhile).
+    void finish(const std::string& id, const std::string& sections_json, const std::string& runner,
+                const std::string& state, const std::string& sqlstate, const std::string& message,
+                Answer<bool> done);
+    // When finish() itself failed: the job ends failed without its result, so that
+    // it never stays running.
+    void fail_unstored(const std::string& id, const std::string& runner,
+                       const std::string& sqlstate, const std::string& message, Answer<> done);
     void requeue(const std::string& id, const std::string& runner, Answer<> done);
     void heartbeat(const std::string& runner, Answer<> done);
     // Fails running jobs whose heartbeat is older than `stale_after`; their ids.
@@ -79,6 +116,7 @@ class Store {
 
   private:
     pg::Statements& meta_;
+    pg::Statements& results_;
 };
 
 }  // namespace asyncpage::jobs

@@ -16,6 +16,7 @@ inline constexpr std::string_view kInvalidParameterValue = "22023";  // a job's 
 inline constexpr std::string_view kInvalidSchemaName = "3F000";      // asyncpage.* not migrated
 inline constexpr std::string_view kUndefinedTable = "42P01";         // asyncpage.* not migrated
 inline constexpr std::string_view kQueryCanceled = "57014";          // cancel or statement_timeout
+inline constexpr std::string_view kProgramLimitExceeded = "54000";   // a job over job_max_result
 inline constexpr std::string_view kAdminShutdown = "57P01";
 inline constexpr std::string_view kCrashShutdown = "57P02";
 inline constexpr std::string_view kCannotConnectNow = "57P03";

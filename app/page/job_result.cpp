@@ -1,8 +1,10 @@
-// A stored job result as JSON, HTML or CSV.
+// A stored job result as HTML (bounded), or streamed as JSON or CSV.
 #include "page/job_result.hpp"
 
 #include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
 
+#include "jobs/codec.hpp"
 #include "page/respond.hpp"
 #include "render/csv.hpp"
 #include "render/job_html.hpp"
@@ -13,55 +15,176 @@ namespace asyncpage::page {
 
 namespace {
 constexpr const char* kNoStore = "Cache-Control: no-store\r\n";
+// Output is handed to nginx in pieces of about this size.
+constexpr std::size_t kFlushBytes = 64 * 1024;
 }  // namespace
 
-void respond_job_result(fcgi::Request& request, http::Format format, const reports::Report* report,
-                        const model::JobView& job, const model::PageResult& page,
-                        const http::Fields& query) {
-    switch (format) {
-        case http::Format::Json:
-            request.respond(200, "application/json", render::json_page(page, false), kNoStore);
-            return;
-        case http::Format::Html: {
-            const std::string* frag = http::find_field(query, "fragment");
-            render::UrlBase base(request.http().base);
-            request.respond(200, "text/html; charset=utf-8",
-                            render::html_job_result(report, job, page, frag && *frag == "1"),
-                            kNoStore);
-            return;
-        }
-        case http::Format::Csv:
-            break;
-    }
+void respond_job_result_html(fcgi::Request& request, const reports::Report* report,
+                             const model::JobView& job, const model::PageResult& page,
+                             const http::Fields& query) {
+    const std::string* frag = http::find_field(query, "fragment");
+    render::UrlBase base(request.http().base);
+    request.respond(200, "text/html; charset=utf-8",
+                    render::html_job_result(report, job, page, frag && *frag == "1"), kNoStore);
+}
+
+std::optional<std::size_t> pick_csv_section(fcgi::Request& request,
+                                            const std::vector<jobs::StoredSectionHead>& heads,
+                                            const http::Fields& query) {
     const std::string* name = http::find_field(query, "section");
-    const model::SectionResult* section = nullptr;
+    std::optional<std::size_t> found;
     std::string names;
-    for (auto& s : page.sections) {
+    for (std::size_t i = 0; i < heads.size(); ++i) {
+        const auto& s = heads[i].section;
         names += (names.empty() ? "" : ", ") + s.name;
-        if (name ? s.name == *name : page.sections.size() == 1) section = &s;
+        if (name ? s.name == *name : heads.size() == 1) found = i;
     }
-    if (!section) {
+    auto format = http::Format::Csv;
+    if (!found) {
         respond_error(request, format, 400,
                       name ? "section: no section '" + *name + "' in this result; one of: " + names
                            : "section: required for CSV, one of: " + names,
                       "section", {});
-        return;
+        return std::nullopt;
     }
-    if (section->status != model::SectionStatus::Ok) {
+    const auto& s = heads[*found].section;
+    if (s.status != model::SectionStatus::Ok) {
         respond_error(request, format, 409,
-                      fmt::format("section {} did not succeed ({}): {}", section->name,
-                                  model::to_string(section->status), section->message),
+                      fmt::format("section {} did not succeed ({}): {}", s.name,
+                                  model::to_string(s.status), s.message),
                       {}, {});
-        return;
+        return std::nullopt;
     }
-    std::string csv;
-    render::append_csv_header(csv, section->table);
-    render::append_csv_rows(csv, section->table);
-    std::string extra = fmt::format(
-        "Cache-Control: no-store\r\nContent-Disposition: attachment; "
-        "filename=\"{}-{}.csv\"\r\n",
-        job.report, section->name);
-    request.respond(200, "text/csv; charset=utf-8", csv, extra);
+    return found;
+}
+
+JobResultStream::JobResultStream(fcgi::Request& request, std::shared_ptr<void> keep, pg::Pool& pool,
+                                 const model::JobView& job,
+                                 std::vector<jobs::StoredSectionHead> heads,
+                                 std::optional<std::size_t> csv_section)
+    : request_(request),
+      keep_(std::move(keep)),
+      heads_(std::move(heads)),
+      csv_section_(csv_section),
+      stream_(
+          pool, job.id,
+          csv_section ? std::optional<int>(heads_[*csv_section].position) : std::nullopt,
+          [this](int position, std::string_view rows) { on_chunk(position, rows); },
+          [this](bool ok, const std::string& sqlstate, const std::string& message) {
+              on_end(ok, sqlstate, message);
+          }) {
+    if (csv_section_) {
+        const auto& s = heads_[*csv_section_];
+        request_.write_headers(200, "text/csv; charset=utf-8",
+                               fmt::format("Cache-Control: no-store\r\nContent-Disposition: "
+                                           "attachment; filename=\"{}-{}.csv\"\r\n",
+                                           job.report, s.section.name));
+        if (!s.columns.empty()) {
+            // The header row from the stored columns: a section without rows has one too.
+            model::Table names = model::make_table(s.columns, {});
+            render::append_csv_header(out_, names);
+        }
+    } else {
+        request_.write_headers(200, "application/json", kNoStore);
+        std::vector<model::SectionResult> sections;
+        for (auto& h : heads_) {
+            // What the page's status and time are made of; the rows come later.
+            auto& s = sections.emplace_back();
+            s.name = h.section.name;
+            s.status = h.section.status;
+            s.elapsed_ms = h.section.elapsed_ms;
+        }
+        model::PageResult page = jobs::assemble_page(std::move(sections));
+        page.report = job.report;
+        render::append_json_page_open(out_, page);
+    }
+}
+
+void JobResultStream::start() {
+    request_.watch_hangup([this] {
+        stream_.stop();
+        end();
+    });
+    stream_.start();
+}
+
+void JobResultStream::stop() {
+    stream_.stop();
+    end();
+}
+
+void JobResultStream::open_through(std::size_t index) {
+    while (next_section_ <= index) {
+        if (open_) render::append_json_section_close(out_, heads_[next_section_ - 1].section);
+        const auto& h = heads_[next_section_];
+        render::append_json_section_open(out_, h.section, h.columns, next_section_ == 0);
+        open_ = true;
+        first_row_ = true;
+        ++next_section_;
+    }
+}
+
+void JobResultStream::on_chunk(int position, std::string_view rows) {
+    if (ended_) return;
+    std::size_t index = 0;
+    if (csv_section_) {
+        index = *csv_section_;
+    } else {
+        // Chunks come ordered by position; a section's index is found after the last.
+        index = next_section_ == 0 ? 0 : next_section_ - 1;
+        while (index < heads_.size() && heads_[index].position != position)
+            ++index;
+        if (index == heads_.size()) return;  // a section no longer listed
+        open_through(index);
+    }
+    const auto& head = heads_[index];
+    // Rows of a section that did not finish are never shown (as for a live page).
+    if (head.section.status != model::SectionStatus::Ok || head.columns.empty()) return;
+    std::vector<std::vector<std::optional<std::string>>> cells;
+    jobs::decode_rows(rows, cells);
+    model::Table table = model::make_table(head.columns, cells);
+    if (csv_section_) {
+        render::append_csv_rows(out_, table);
+    } else {
+        render::append_json_rows(out_, table, first_row_);
+    }
+    flush(false);
+}
+
+void JobResultStream::flush(bool force) {
+    if (out_.empty() || (!force && out_.size() < kFlushBytes)) return;
+    // A blocking write to nginx, which buffers (docs/ARCHITECTURE.md, "libfcgi").
+    request_.write(out_);
+    out_.clear();
+    if (!request_.ok()) {
+        stream_.stop();  // the client left
+        end();
+    }
+}
+
+void JobResultStream::on_end(bool ok, const std::string& sqlstate, const std::string& message) {
+    if (ended_) return;
+    if (!ok) {
+        spdlog::warn("jobs: reading a job's result failed: {} (SQLSTATE {})", message, sqlstate);
+        // The status line is gone: CSV says so in its last record; a JSON answer is
+        // cut short, which no JSON reader takes for a whole one.
+        if (csv_section_)
+            render::append_csv_error(out_, sqlstate, "reading the result failed: " + message);
+    } else if (!csv_section_) {
+        if (!heads_.empty()) open_through(heads_.size() - 1);
+        if (open_) render::append_json_section_close(out_, heads_[next_section_ - 1].section);
+        open_ = false;
+        render::append_json_page_close(out_);
+    }
+    flush(true);
+    end();
+}
+
+void JobResultStream::end() {
+    if (ended_) return;
+    ended_ = true;
+    request_.finish();
+    if (done_) done_();
 }
 
 }  // namespace asyncpage::page

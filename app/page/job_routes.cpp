@@ -36,8 +36,9 @@ bool parse_int(const std::string& text, long long& out) {
 }
 }  // namespace
 
-JobRoutes::JobRoutes(loop::EventLoop& loop, jobs::Store& store, jobs::Hub& hub, FindReport find)
-    : loop_(loop), store_(store), hub_(hub), find_(std::move(find)) {
+JobRoutes::JobRoutes(loop::EventLoop& loop, jobs::Store& store, jobs::Hub& hub, pg::Pool& results,
+                     FindReport find)
+    : loop_(loop), store_(store), hub_(hub), results_(results), find_(std::move(find)) {
     heartbeat_timer_ = loop_.add_timer(kHeartbeatEvery, [this] { heartbeat(); });
 }
 
@@ -48,6 +49,10 @@ JobRoutes::~JobRoutes() {
     watchers_.clear();
     for (auto& [w, owned] : all)
         w->end();
+    auto streams = std::move(result_streams_);
+    result_streams_.clear();
+    for (auto& [r, owned] : streams)
+        r->stop();
 }
 
 void JobRoutes::watch(std::unique_ptr<Watch> w, Millis timeout) {
@@ -221,6 +226,12 @@ void JobRoutes::handle(std::unique_ptr<fcgi::Request> request, const std::string
         respond_error(*request, format, 404, "no such job: not a job id", {}, {});
         return;
     }
+    // As for a report page: ?format=xml is a 400 (in HTML, which negotiate_format
+    // picked), never an answer in some other format.
+    if (!http::is_known_format(query)) {
+        respond_error(*request, format, 400, "format: must be html, json or csv", "format", {});
+        return;
+    }
     id = text::lower(id);
     bool get = method == "GET" || method == "HEAD";
     auto allow = [&](const char* methods) {
@@ -334,12 +345,19 @@ void JobRoutes::events(const HeldPtr& held, const std::string& id) {
 
 void JobRoutes::load_result(const HeldPtr& held, const std::string& id,
                             std::function<void(model::PageResult& page, bool any)> done) {
-    store_.read_result(
-        id, [this, held, done](pg::Outcome& o, std::vector<model::SectionResult>& sections) {
+    store_.read_result_head(
+        id, html_rows_,
+        [this, held, done](pg::Outcome& o, std::vector<model::SectionResult>& sections) {
             if (held->request->finished()) return;
             if (!o.ok) {
                 db_error(held, o, "read the job's result");
                 return;
+            }
+            for (auto& s : sections) {
+                if (s.status == model::SectionStatus::Ok &&
+                    s.table.rows() >= static_cast<std::size_t>(html_rows_))
+                    s.message = fmt::format(
+                        "Showing the first {} rows; the whole section is in its CSV.", html_rows_);
             }
             bool any = !sections.empty();
             auto page = jobs::assemble_page(std::move(sections));
@@ -356,17 +374,50 @@ void JobRoutes::result(const HeldPtr& held, const std::string& id, const http::F
                  "job " + id + " is " + view->state + ": its result is there once it has finished");
             return;
         }
-        load_result(held, id, [this, held, id, q, view](model::PageResult& page, bool any) {
-            if (!any) {
-                fail(held, 404,
-                     "job " + id + " has no result: it was " + view->state + " before it ran");
-                return;
+        auto no_result = [this, held, id, view] {
+            fail(held, 404,
+                 "job " + id + " has no result: it was " + view->state + " before it ran");
+        };
+        if (held->format == http::Format::Html) {
+            load_result(held, id,
+                        [this, held, q, view, no_result](model::PageResult& page, bool any) {
+                            if (!any) return no_result();
+                            auto report = find_(view->report);
+                            page.report = view->report;
+                            respond_job_result_html(*held->request, report.get(), *view, page, q);
+                        });
+            return;
+        }
+        store_.read_sections(id, [this, held, q, view, no_result](
+                                     pg::Outcome& o, std::vector<jobs::StoredSectionHead>& heads) {
+            if (held->request->finished()) return;
+            if (!o.ok) return db_error(held, o, "read the job's result");
+            if (heads.empty()) return no_result();
+            std::optional<std::size_t> csv;
+            if (held->format == http::Format::Csv) {
+                csv = pick_csv_section(*held->request, heads, q);
+                if (!csv) return;
             }
-            auto report = find_(view->report);
-            page.report = view->report;
-            respond_job_result(*held->request, held->format, report.get(), *view, page, q);
+            stream_result(held, *view, std::move(heads), csv);
         });
     });
+}
+
+void JobRoutes::stream_result(const HeldPtr& held, const model::JobView& job,
+                              std::vector<jobs::StoredSectionHead> heads,
+                              std::optional<std::size_t> csv_section) {
+    auto owned = std::make_unique<JobResultStream>(*held->request, held, results_, job,
+                                                   std::move(heads), csv_section);
+    JobResultStream* raw = owned.get();
+    result_streams_.emplace(raw, std::move(owned));
+    raw->set_done([this, raw] {
+        // Ended from its own callbacks: freed after this loop pass.
+        auto it = result_streams_.find(raw);
+        if (it == result_streams_.end()) return;  // ~JobRoutes owns it
+        loop_.close_later(std::move(it->second));
+        result_streams_.erase(it);
+    });
+    raw->start();
 }
 
 void JobRoutes::cancel(const HeldPtr& held, const std::string& id) {

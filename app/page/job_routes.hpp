@@ -17,6 +17,8 @@
 
 namespace asyncpage::page {
 
+class JobResultStream;
+
 struct JobCounters {
     std::uint64_t created = 0, cancel_requests = 0;
 };
@@ -25,7 +27,9 @@ class JobRoutes {
   public:
     using FindReport =
         std::function<std::shared_ptr<const reports::Report>(const std::string& name)>;
-    JobRoutes(loop::EventLoop& loop, jobs::Store& store, jobs::Hub& hub, FindReport find);
+    // `results` is the pool stored results are streamed from (not the bookkeeping one).
+    JobRoutes(loop::EventLoop& loop, jobs::Store& store, jobs::Hub& hub, pg::Pool& results,
+              FindReport find);
     ~JobRoutes();
 
     // POST /reports/NAME/jobs
@@ -54,6 +58,10 @@ class JobRoutes {
     class Held;
     class Watch;
 
+    // max_rows: rows of each section an HTML result shows; the whole section is
+    // its CSV.
+    void set_html_rows(int n) { html_rows_ = n; }
+
   private:
     friend class Held;
     friend class Watch;
@@ -72,6 +80,9 @@ class JobRoutes {
     void cancel(const HeldPtr& held, const std::string& id);
     void load_result(const HeldPtr& held, const std::string& id,
                      std::function<void(model::PageResult& page, bool any)> done);
+    void stream_result(const HeldPtr& held, const model::JobView& job,
+                       std::vector<jobs::StoredSectionHead> heads,
+                       std::optional<std::size_t> csv_section);
     void fail(const HeldPtr& held, int status, std::string_view message,
               std::string_view extra = {});
     void db_error(const HeldPtr& held, const pg::Outcome& o, const char* what);
@@ -82,13 +93,16 @@ class JobRoutes {
     loop::EventLoop& loop_;
     jobs::Store& store_;
     jobs::Hub& hub_;
+    pg::Pool& results_;
     FindReport find_;
     std::size_t in_flight_ = 0;
     std::unordered_map<Watch*, std::unique_ptr<Watch>> watchers_;
+    std::unordered_map<JobResultStream*, std::unique_ptr<JobResultStream>> result_streams_;
     loop::TimerId heartbeat_timer_ = 0;
     JobCounters counters_;
     bool draining_ = false;
     int max_queued_ = 100;
+    std::int64_t html_rows_ = 10000;
 };
 
 }  // namespace asyncpage::page

@@ -53,6 +53,7 @@ PgConnection::~PgConnection() {
     state_link_.unlink();
     share_link_.unlink();
     loop_.cancel_timer(connect_timer_);
+    loop_.cancel_timer(resume_timer_);
     if (fd_ >= 0) loop_.unwatch(fd_);
     if (conn_) PQfinish(conn_);
 }
@@ -97,13 +98,30 @@ void PgConnection::watch_socket() {
     if (fd != fd_ && fd_ >= 0) loop_.unwatch(fd_);
     fd_ = fd;
     if (fd_ < 0) return;
-    short events = POLLIN;
-    if (state_ == PgConnState::Connecting) {
+    short events = io_events();
+    if (state_ == PgConnState::Connecting)
         events = poll_status_ == PGRES_POLLING_WRITING ? POLLOUT : POLLIN;
-    } else if (flushing_) {
-        events = POLLIN | POLLOUT;
-    }
     loop_.watch(fd_, events, [this](short rev) { on_io(rev); });
+}
+
+short PgConnection::io_events() const {
+    return static_cast<short>((paused_ ? 0 : POLLIN) | (flushing_ ? POLLOUT : 0));
+}
+
+void PgConnection::pause_reading(bool paused) {
+    if (paused == paused_ || fd_ < 0) return;
+    paused_ = paused;
+    loop_.set_events(fd_, io_events());
+    loop_.cancel_timer(resume_timer_);
+    resume_timer_ = 0;
+    if (!paused_) {
+        // Results libpq read before the pause raise no POLLIN: deliver them now,
+        // outside the caller's stack.
+        resume_timer_ = loop_.add_timer(Millis(0), [this] {
+            resume_timer_ = 0;
+            if (state_ != PgConnState::Broken && !paused_) on_readable();
+        });
+    }
 }
 
 void PgConnection::on_io(short revents) {
@@ -206,7 +224,7 @@ void PgConnection::flush() {
     bool want_out = r == 1;
     if (want_out != flushing_) {
         flushing_ = want_out;
-        loop_.set_events(fd_, flushing_ ? (POLLIN | POLLOUT) : POLLIN);
+        loop_.set_events(fd_, io_events());
     }
 }
 
@@ -225,7 +243,7 @@ void PgConnection::on_readable() {
     }
     // PQgetResult blocks while PQisBusy() is 1 (libpq, Asynchronous Command
     // Processing): only call it when not busy.
-    while (query_running_ && PQisBusy(conn_) == 0) {
+    while (query_running_ && !paused_ && PQisBusy(conn_) == 0) {
         PGresult* res = PQgetResult(conn_);
         if (res && is_copy(res)) {
             // Report files cannot hold a COPY (the parser refuses it); should one
@@ -260,6 +278,7 @@ void PgConnection::on_readable() {
 }
 
 void PgConnection::make_idle() {
+    pause_reading(false);
     observer_ = nullptr;
     change_state(PgConnState::Idle);
 }
@@ -270,6 +289,7 @@ PGcancel* PgConnection::cancel_key() {
 
 bool PgConnection::start_cancel() {
     if (!query_running_) return false;
+    pause_reading(false);  // the query's end must be read
     observer_ = nullptr;
     cancel_pending_ = true;
     change_state(PgConnState::Cancelling);
@@ -317,6 +337,9 @@ void PgConnection::release_libpq() {
     pipe_.reset();
     loop_.cancel_timer(connect_timer_);
     connect_timer_ = 0;
+    loop_.cancel_timer(resume_timer_);
+    resume_timer_ = 0;
+    paused_ = false;
     if (fd_ >= 0) loop_.unwatch(fd_);
     fd_ = -1;
     // PQfinish only sends a Terminate message and closes: no blocking.

@@ -146,6 +146,13 @@ class PgConnection {
 
     void close(const std::string& why);
 
+    // Flow control for an observer whose consumer fell behind (a job storing its
+    // rows): while paused the connection reads nothing more from its socket, so
+    // PostgreSQL waits on it with its output buffered there; on resume, what libpq
+    // had already read is delivered first. Releasing or cancelling resumes.
+    void pause_reading(bool paused);
+    bool reading_paused() const { return paused_; }
+
     PgConnState state() const { return state_; }
     std::uint64_t id() const { return id_; }
     int backend_pid() const { return pid_; }
@@ -169,6 +176,7 @@ class PgConnection {
     static void notice_receiver(void* self, const PGresult* notice);
     void deliver_notifies();
     void watch_socket();
+    short io_events() const;  // interest once connected: POLLIN unless paused, POLLOUT to flush
     void on_io(short revents);
     void continue_connect();
     void on_readable();
@@ -245,7 +253,9 @@ class PgConnection {
     bool query_running_ = false;
     bool cancel_pending_ = false;  // cancel request not yet delivered
     bool flushing_ = false;
+    bool paused_ = false;
     loop::TimerId connect_timer_ = 0;
+    loop::TimerId resume_timer_ = 0;  // delivers what libpq buffered while paused
     int pid_ = 0;
 };
 

@@ -380,4 +380,80 @@ void append_json_string(std::string& out, std::string_view text) {
     append_string(out, text);
 }
 
+void append_json_page_open(std::string& out, const PageResult& page) {
+    out += "{\"report\":";
+    append_string(out, page.report);
+    out += ",\"status\":\"";
+    out += to_string(page.status);
+    out += "\",\"elapsed_ms\":";
+    append_ms(out, page.elapsed_ms);
+    out += ",\"sections\":[";
+}
+
+void append_json_section_open(std::string& out, const SectionResult& s,
+                              const std::vector<model::ColumnSpec>& columns, bool first) {
+    if (!first) out += ',';
+    out += "{\"name\":";
+    append_string(out, s.name);
+    out += ",\"status\":\"";
+    out += to_string(s.status);
+    out += "\",\"elapsed_ms\":";
+    append_ms(out, s.elapsed_ms);
+    out += ",\"columns\":[";
+    if (s.status == SectionStatus::Ok) {
+        for (std::size_t c = 0; c < columns.size(); ++c) {
+            if (c > 0) out += ',';
+            out += "{\"name\":";
+            append_string(out, columns[c].name);
+            out += ",\"type\":";
+            append_string(out, model::type_name(columns[c].type));
+            out += '}';
+        }
+    }
+    out += "],\"rows\":[";
+}
+
+void append_json_rows(std::string& out, const Table& t, bool& first) {
+    std::size_t cols = t.columns();
+    std::vector<JsonKind> kinds(cols);
+    std::vector<Oid> types(cols);
+    for (std::size_t c = 0; c < cols; ++c) {
+        types[c] = t.column_type(c);
+        kinds[c] = json_kind(types[c]);
+    }
+    for (std::size_t r = 0; r < t.rows(); ++r) {
+        if (!first) out += ',';
+        first = false;
+        out += '[';
+        for (std::size_t c = 0; c < cols; ++c) {
+            if (c > 0) out += ',';
+            if (t.is_null(r, c)) {
+                out += "null";
+            } else {
+                append_cell(out, t.value(r, c), kinds[c], types[c]);
+            }
+        }
+        out += ']';
+    }
+}
+
+void append_json_section_close(std::string& out, const SectionResult& s) {
+    out += ']';
+    if (s.status == SectionStatus::Error) {
+        out += ",\"error\":{\"sqlstate\":";
+        append_string(out, s.sqlstate);
+        out += ",\"message\":";
+        append_string(out, s.message);
+        out += '}';
+    } else if (!s.message.empty()) {
+        out += ",\"message\":";
+        append_string(out, s.message);
+    }
+    out += '}';
+}
+
+void append_json_page_close(std::string& out) {
+    out += "]}";
+}
+
 }  // namespace asyncpage::render

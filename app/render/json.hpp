@@ -2,6 +2,7 @@
 // JSON writers in exactly the shape README's "HTTP interface" gives.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/result.hpp"
 
@@ -41,6 +42,19 @@ std::string json_page(const PageResult& page, bool trace);
 
 // {"error":{"status":N,"message":..}} plus "param" when given (400s).
 std::string json_error(int status, std::string_view message, std::string_view param = {});
+
+// The same page written in pieces, for a result whose rows come chunk by chunk (a
+// stored job result): page_open, then per section section_open, rows (any number
+// of times) and section_close, then page_close. Sections are written without
+// "trace"; together the pieces equal json_page(page, false).
+void append_json_page_open(std::string& out, const PageResult& page);  // sections not read
+void append_json_section_open(std::string& out, const SectionResult& section,
+                              const std::vector<model::ColumnSpec>& columns, bool first);
+// The rows of `rows` (its columns those of section_open); `first` is true before
+// the section's first row and false after.
+void append_json_rows(std::string& out, const Table& rows, bool& first);
+void append_json_section_close(std::string& out, const SectionResult& section);
+void append_json_page_close(std::string& out);
 
 // A JSON string literal (quotes included) with the escaping and UTF-8 repair above;
 // for other JSON writers (jobs) that build by hand.

@@ -143,6 +143,11 @@ void append_section(std::string& out, const SectionResult& s, const ResultOption
         case SectionStatus::Ok:
             append_table(out, s.table, s.truncated);
             if (s.truncated) append_truncated(out, s, o);
+            if (!s.message.empty()) {  // e.g. a stored job result shown in part
+                out += "<p class=\"notice\">";
+                esc(out, s.message);
+                out += "</p>\n";
+            }
             break;
         case SectionStatus::Timeout:
             out += "<p class=\"notice warn\">Did not finish within ";

@@ -57,6 +57,10 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     // unfinished sections get `unfinished` and `message`.
     void stop(model::SectionStatus unfinished, const std::string& message);
     bool finished() const { return finished_; }
+    // Flow control (pg::PgConnection::pause_reading) of the running query, if any.
+    void pause_reading(bool paused) {
+        if (conn_) conn_->pause_reading(paused);
+    }
 
   private:
     void on_connection(pg::PgConnection& conn) override;

@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(max_connections_too_small_for_the_config_warns) {
     BOOST_TEST(fits.exit_code == 0);
     BOOST_TEST(contains(fits.output,
                         "connections: 1 workers x (2 pool_size + 4 job bookkeeping "
-                        "+ 4 job runs (job_slots x 4) + 1 LISTEN) = 11, 22 during "
+                        "+ 4 job runs (job_slots x 4) + 4 job results + 1 LISTEN) = 15, 30 during "
                         "a reload"));
     BOOST_TEST(!contains(fits.output, "warning: max_connections"));
 

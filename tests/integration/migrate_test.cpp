@@ -1,12 +1,17 @@
 // `asyncpage migrate`: on a fresh database, twice at once (two hosts deploying),
-// and again when the schema is current.
+// again when the schema is current, and an upgrade of a database that has results
+// stored by an older version.
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <future>
 
+#include <fstream>
+#include <sstream>
+
 #include "support/env.hpp"
 #include "support/pg.hpp"
 #include "support/server.hpp"
+#include "support/stack.hpp"
 #include "support/text.hpp"
 
 using namespace support;
@@ -29,6 +34,22 @@ std::pair<long long, int> shipped_migrations() {
 CommandResult migrate_with(const std::filesystem::path& config) {
     return run_command(shell_quote(server_binary()) + " migrate --config " +
                        shell_quote(config.string()));
+}
+
+std::string migration_sql(const std::string& file) {
+    std::ifstream in(reports_dir().parent_path().parent_path() / "sql" / "migrations" / file);
+    BOOST_REQUIRE_MESSAGE(in, "cannot read migration " << file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+int latest_version() {
+    int latest = 0;
+    for (auto& entry : std::filesystem::directory_iterator(
+             reports_dir().parent_path().parent_path() / "sql" / "migrations"))
+        latest = std::max(latest, std::stoi(entry.path().filename().string()));
+    return latest;
 }
 }  // namespace
 
@@ -116,6 +137,59 @@ BOOST_AUTO_TEST_CASE(separate_jobs_dsn_gets_progress_into_the_report_database) {
     BOOST_TEST(after.status == 0, after.output);
     for (const std::string& db : {reports_db, jobs_db})
         pg.exec("DROP DATABASE " + db + " WITH (FORCE)");
+}
+
+// A database migrated by version 1 stored each section's rows as one jsonb value:
+// after the upgrade the same result is read back from chunks.
+BOOST_AUTO_TEST_CASE(results_stored_by_version_1_survive_the_upgrade) {
+    const std::string name = unique_name("asyncpage_upgrade");
+    Pg pg;
+    pg.exec("DROP DATABASE IF EXISTS " + name);
+    pg.exec("CREATE DATABASE " + name);
+    std::string dsn = test_dsn() + " dbname=" + name;
+    std::string id = "6f1d3a52-1c2b-4d5e-8f90-0123456789ab";
+    {
+        Pg old(dsn);
+        old.exec(migration_sql("001_jobs.sql"));
+        old.exec(
+            "CREATE TABLE asyncpage.schema_migrations (version int PRIMARY KEY, name text NOT "
+            "NULL, applied_at timestamptz NOT NULL DEFAULT now());"
+            "INSERT INTO asyncpage.schema_migrations (version, name) VALUES (1, '001_jobs')");
+        old.exec(
+            "INSERT INTO asyncpage.jobs (id, report, state, runner, started_at, finished_at) "
+            "VALUES ('" +
+            id +
+            "', 'job_steps', 'succeeded', 'oldhost pid 1 0000', now(), "
+            "now())");
+        old.exec(
+            "INSERT INTO asyncpage.job_results (job_id, position, name, status, columns, rows) "
+            "VALUES ('" +
+            id +
+            "', 0, 's', 'ok', "
+            "'[{\"name\": \"n\", \"type\": 23}, {\"name\": \"t\", \"type\": 25}]', "
+            "'[[\"1\", \"a,b\"], [\"2\", null]]'),"
+            "('" +
+            id + "', 1, 'e', 'error', '[]', '[]')");
+    }
+    TempDir dir("asyncpage-upgrade");
+    write_file(dir / "a.toml", "dsn = " + toml_string(dsn) + "\n");
+    CommandResult up = migrate_with(dir / "a.toml");
+    BOOST_TEST_MESSAGE("upgrade: " << up.output);
+    BOOST_TEST(up.status == 0);
+    BOOST_TEST(contains(up.output, "applied 002_result_chunks"), up.output);
+    BOOST_TEST(contains(migrate_with(dir / "a.toml").output, "up to date"));
+    {
+        ServerOptions o;
+        o.config = {{"jobs_dsn", toml_string(dsn)}, {"job_slots", "0"}};
+        Stack s(o);
+        Response csv = s.get("/jobs/" + id + "/result?format=csv&section=s");
+        BOOST_TEST(csv.status == 200, csv.summary() << " " << csv.body);
+        BOOST_TEST(csv.body == "n,t\r\n1,\"a,b\"\r\n2,\r\n");
+        Response js = s.get("/jobs/" + id + "/result?format=json");
+        BOOST_TEST(js.status == 200, js.summary());
+        BOOST_TEST(contains(js.body, "\"rows\":[[1,\"a,b\"],[2,null]]"), js.body);
+    }
+    pg.exec("DROP DATABASE " + name + " WITH (FORCE)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

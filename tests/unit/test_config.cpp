@@ -70,6 +70,7 @@ BOOST_AUTO_TEST_CASE(defaults_with_only_dsn) {
     BOOST_TEST(c.job_slots == 4);
     BOOST_TEST(c.job_retention == milliseconds(24 * 3600 * 1000));
     BOOST_TEST(c.job_max_queued == 100);
+    BOOST_TEST(c.job_max_result == std::size_t(1) << 30);
     BOOST_TEST(c.reports_dir == (t.dir / "reports").string());
     BOOST_TEST(c.log_level == "info");
     BOOST_TEST(c.access_log.empty());
@@ -93,6 +94,7 @@ BOOST_AUTO_TEST_CASE(every_key_from_the_file) {
         "job_timeout = \"2h\"\n"
         "job_slots = 0\n"
         "job_retention = \"7d\"\n"
+        "job_max_result = \"200MB\"\n"
         "reports_dir = \"/srv/reports\"\n"
         "log_level = \"debug\"\n"
         "access_log = \"/var/log/asyncpage/access.log\"\n"
@@ -110,6 +112,7 @@ BOOST_AUTO_TEST_CASE(every_key_from_the_file) {
     BOOST_TEST(c.job_timeout == milliseconds(2 * 3600 * 1000));
     BOOST_TEST(c.job_slots == 0);
     BOOST_TEST(c.job_retention == milliseconds(7LL * 24 * 3600 * 1000));
+    BOOST_TEST(c.job_max_result == 200u * 1024 * 1024);
     BOOST_TEST(c.reports_dir == "/srv/reports");
     BOOST_TEST(c.log_level == "debug");
     BOOST_TEST(c.access_log == "/var/log/asyncpage/access.log");

@@ -39,6 +39,51 @@ std::string rows_of(Oid oid, std::vector<std::optional<std::string>> values) {
 
 BOOST_AUTO_TEST_SUITE(json_writer)
 
+// A stored job result is written in pieces, its rows chunk by chunk: the pieces
+// must give exactly json_page's text, for ok, error, cancelled and empty sections.
+BOOST_AUTO_TEST_CASE(page_in_pieces_equals_json_page) {
+    std::vector<ColumnSpec> cols = {{"id", 23}, {"name", 25}, {"at", 1184}};
+    auto rows = [&](int from, int n) {
+        std::vector<std::vector<std::optional<std::string>>> r;
+        for (int i = from; i < from + n; ++i)
+            r.push_back({std::to_string(i),
+                         i % 2 ? std::optional<std::string>("x\"y") : std::nullopt,
+                         "2024-01-01 10:00:00+00"});
+        return r;
+    };
+    PageResult page;
+    page.report = "r";
+    page.status = PageStatus::Partial;
+    page.elapsed_ms = 12.4;
+    page.sections.push_back(ok_section("a", make_table(cols, rows(0, 5)), 3));
+    SectionResult err;
+    err.name = "b";
+    err.status = SectionStatus::Error;
+    err.sqlstate = "22012";
+    err.message = "division by zero";
+    page.sections.push_back(std::move(err));
+    page.sections.push_back(ok_section("c", make_table(cols, {}), 1));
+    SectionResult gone;
+    gone.name = "d";
+    gone.status = SectionStatus::Cancelled;
+    gone.message = "the job was cancelled";
+    page.sections.push_back(std::move(gone));
+
+    std::string out;
+    append_json_page_open(out, page);
+    append_json_section_open(out, page.sections[0], cols, true);
+    bool first = true;
+    append_json_rows(out, make_table(cols, rows(0, 2)), first);  // two chunks
+    append_json_rows(out, make_table(cols, rows(2, 3)), first);
+    append_json_section_close(out, page.sections[0]);
+    for (std::size_t i = 1; i < page.sections.size(); ++i) {
+        append_json_section_open(out, page.sections[i], cols, false);
+        append_json_section_close(out, page.sections[i]);
+    }
+    append_json_page_close(out);
+    BOOST_TEST(out == json_page(page, false));
+}
+
 BOOST_AUTO_TEST_CASE(exact_shape_and_order) {
     PageResult p;
     p.report = "orders";
