@@ -53,6 +53,7 @@ PgConnection::~PgConnection() {
     state_link_.unlink();
     share_link_.unlink();
     loop_.cancel_timer(connect_timer_);
+    loop_.cancel_timer(resume_timer_);
     if (fd_ >= 0) loop_.unwatch(fd_);
     if (conn_) PQfinish(conn_);
 }
@@ -97,13 +98,45 @@ void PgConnection::watch_socket() {
     if (fd != fd_ && fd_ >= 0) loop_.unwatch(fd_);
     fd_ = fd;
     if (fd_ < 0) return;
-    short events = POLLIN;
+    short events = wanted_events();
     if (state_ == PgConnState::Connecting) {
         events = poll_status_ == PGRES_POLLING_WRITING ? POLLOUT : POLLIN;
-    } else if (flushing_) {
-        events = POLLIN | POLLOUT;
     }
     loop_.watch(fd_, events, [this](short rev) { on_io(rev); });
+}
+
+short PgConnection::wanted_events() const {
+    short events = paused_ ? 0 : POLLIN;
+    if (flushing_) events |= POLLOUT;
+    return events;
+}
+
+void PgConnection::pause_reading() {
+    if (paused_ || state_ != PgConnState::Busy || !query_running_ || fd_ < 0) return;
+    paused_ = true;
+    loop_.cancel_timer(resume_timer_);
+    resume_timer_ = 0;
+    loop_.set_events(fd_, wanted_events());
+}
+
+void PgConnection::resume_reading() {
+    if (!paused_) return;
+    unpause();
+}
+
+// Reads again; what libpq already buffered raises no POLLIN, so a timer of
+// this pass delivers it.
+void PgConnection::unpause() {
+    paused_ = false;
+    if (fd_ < 0) return;
+    loop_.set_events(fd_, wanted_events());
+    if (resume_timer_ == 0) {
+        resume_timer_ = loop_.add_timer(Millis(0), [this] {
+            resume_timer_ = 0;
+            if (state_ != PgConnState::Broken && state_ != PgConnState::Connecting && conn_)
+                on_readable();
+        });
+    }
 }
 
 void PgConnection::on_io(short revents) {
@@ -206,7 +239,7 @@ void PgConnection::flush() {
     bool want_out = r == 1;
     if (want_out != flushing_) {
         flushing_ = want_out;
-        loop_.set_events(fd_, flushing_ ? (POLLIN | POLLOUT) : POLLIN);
+        loop_.set_events(fd_, wanted_events());
     }
 }
 
@@ -225,7 +258,7 @@ void PgConnection::on_readable() {
     }
     // PQgetResult blocks while PQisBusy() is 1 (libpq, Asynchronous Command
     // Processing): only call it when not busy.
-    while (query_running_ && PQisBusy(conn_) == 0) {
+    while (query_running_ && !paused_ && PQisBusy(conn_) == 0) {
         PGresult* res = PQgetResult(conn_);
         if (res && is_copy(res)) {
             // Report files cannot hold a COPY (the parser refuses it); should one
@@ -260,6 +293,7 @@ void PgConnection::on_readable() {
 }
 
 void PgConnection::make_idle() {
+    if (paused_) unpause();
     observer_ = nullptr;
     change_state(PgConnState::Idle);
 }
@@ -273,6 +307,7 @@ bool PgConnection::start_cancel() {
     observer_ = nullptr;
     cancel_pending_ = true;
     change_state(PgConnState::Cancelling);
+    if (paused_) unpause();  // the query's end must be read
     return true;
 }
 
@@ -313,6 +348,9 @@ void PgConnection::close(const std::string& why) {
 
 void PgConnection::release_libpq() {
     query_running_ = false;
+    paused_ = false;
+    loop_.cancel_timer(resume_timer_);
+    resume_timer_ = 0;
     run_.reset();
     pipe_.reset();
     loop_.cancel_timer(connect_timer_);

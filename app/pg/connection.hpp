@@ -145,6 +145,15 @@ class PgConnection {
 
     void close(const std::string& why);
 
+    // Backpressure: while paused, the socket is not read and no result reaches
+    // the observer (not even ones libpq already holds), so PostgreSQL waits on
+    // its socket once the buffers between fill. Only while a query runs (Busy);
+    // a cancel, release or failure ends the pause. resume_reading() goes on with
+    // what libpq already holds, from a timer (never inside the caller).
+    void pause_reading();
+    void resume_reading();
+    bool reading_paused() const { return paused_; }
+
     PgConnState state() const { return state_; }
     std::uint64_t id() const { return id_; }
     int backend_pid() const { return pid_; }
@@ -172,6 +181,8 @@ class PgConnection {
     void continue_connect();
     void on_readable();
     void flush();
+    short wanted_events() const;
+    void unpause();
     void release_libpq();
     // PQerrorMessage, without its trailing newline.
     std::string error_text() const;
@@ -242,6 +253,8 @@ class PgConnection {
     bool query_running_ = false;
     bool cancel_pending_ = false;  // cancel request not yet delivered
     bool flushing_ = false;
+    bool paused_ = false;
+    loop::TimerId resume_timer_ = 0;  // delivers what libpq holds after a pause
     loop::TimerId connect_timer_ = 0;
     int pid_ = 0;
 };
