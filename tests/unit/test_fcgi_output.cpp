@@ -187,10 +187,11 @@ BOOST_AUTO_TEST_CASE(peer_taking_nothing_is_dropped_after_send_timeout) {
     Connection conn(loop, p.app, 1, Millis(200));
     bool gone = false;
     conn.watch_hangup([&] { gone = true; });
+    loop.update_now();  // the connection's clock is the loop's cached now
+    auto start = std::chrono::steady_clock::now();
     conn.append(std::string(4 << 20, 'x'));
     conn.send();
     BOOST_TEST(!gone);
-    auto start = std::chrono::steady_clock::now();
     while (!gone && std::chrono::steady_clock::now() - start < std::chrono::seconds(5))
         loop.run_once(50);
     auto took = std::chrono::steady_clock::now() - start;
@@ -203,18 +204,20 @@ BOOST_AUTO_TEST_CASE(peer_taking_nothing_is_dropped_after_send_timeout) {
 BOOST_AUTO_TEST_CASE(peer_that_reads_slowly_is_not_dropped) {
     EventLoop loop;
     Pair p;
-    Connection conn(loop, p.app, 1, Millis(300));
+    Connection conn(loop, p.app, 1, Millis(400));
     bool gone = false;
     conn.watch_hangup([&] { gone = true; });
     conn.append(std::string(4 << 20, 'x'));
     conn.send();
-    // Reads a little every 100 ms: progress, so send_timeout never passes.
+    // Reads 64 KB every 50 ms (the 4 MB take longer than the test): the queue
+    // moves, so send_timeout never passes although output is always waiting.
     auto start = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1200)) {
-        char buf[32768];
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500)) {
+        char buf[65536];
         (void)::recv(p.peer, buf, sizeof buf, MSG_DONTWAIT);
-        loop.run_once(100);
+        loop.run_once(50);
     }
+    BOOST_TEST(conn.queued() > 0u, "the test needs output waiting all along");
     BOOST_TEST(!gone);
     BOOST_TEST(conn.ok());
 }
