@@ -117,7 +117,7 @@ int run_worker(const config::Config& config, int listen_fd,
     runner.start();  // with job_slots = 0 it only sweeps (reaps and purges)
 
     page::Router router(loop, pool, metrics, catalog, config, &job_routes, &runner, &hub);
-    fcgi::Listener listener(loop, listen_fd, config.max_body,
+    fcgi::Listener listener(loop, listen_fd, config.max_body, config.send_timeout,
                             [&router, &metrics, &listener](std::unique_ptr<fcgi::Request> r) {
                                 ++metrics.fastcgi_requests;
                                 metrics.fastcgi_connections = listener.connections_accepted();
@@ -126,8 +126,9 @@ int run_worker(const config::Config& config, int listen_fd,
 
     bool draining = false;
     std::function<void()> check_drained = [&] {
+        // Answers still being sent are bounded by send_timeout.
         if (router.pending() == 0 && runner.running() == 0 && meta.in_flight() == 0 &&
-            result_statements.in_flight() == 0) {
+            result_statements.in_flight() == 0 && listener.ending() == 0) {
             loop.stop();
             return;
         }

@@ -250,6 +250,7 @@ const std::map<std::string, Setter>& setters() {
              c.report_share = v;
          }},
         {"debug", [](Config& c, const Source& s) { c.debug = s.as_bool(); }},
+        {"send_timeout", [](Config& c, const Source& s) { c.send_timeout = s.as_duration(); }},
     };
     return table;
 }

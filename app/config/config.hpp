@@ -28,6 +28,9 @@ struct Config {
     std::size_t max_body = 1024 * 1024;
     double report_share = 0.5;  // (0, 1]
     bool debug = false;
+    // A FastCGI peer that takes no output for this long while some is queued is
+    // dropped (its page's queries cancelled).
+    std::chrono::milliseconds send_timeout{60000};
 };
 
 // Names the offending key: what() is "config key 'pool_size': must be an integer >= 1".

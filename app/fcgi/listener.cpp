@@ -137,13 +137,19 @@ std::size_t content_length_of(const std::string& pairs) {
 // in and, for a request with a body that fits the peek buffer, the empty STDIN
 // record too, so that libfcgi's reads of params and body never wait (docs/ARCHITECTURE.md,
 // "libfcgi"). `body_buffered` tells whether the body (if any) is all there.
-Peek check_records(const unsigned char* buf, std::size_t n, const char** why, bool* body_buffered) {
+struct PeekedHead {
+    bool body_buffered = false;
+    bool keep = false;
+    std::size_t head_len = 0;
+    std::size_t body = 0;
+};
+Peek check_records(const unsigned char* buf, std::size_t n, const char** why, PeekedHead* head) {
     std::size_t off = 0;
     bool begun = false;
     bool params_done = false;
-    std::size_t body = 0;
+    std::size_t& body = head->body;
     std::string pairs;
-    *body_buffered = false;
+    *head = PeekedHead{};
     while (off + 8 <= n) {
         const unsigned char* h = buf + off;
         if (h[0] != FCGI_VERSION_1) {
@@ -160,6 +166,7 @@ Peek check_records(const unsigned char* buf, std::size_t n, const char** why, bo
                     return Peek::Bad;
                 }
                 begun = true;
+                head->keep = (h[8 + 2] & FCGI_KEEP_CONN) != 0;  // FCGI_BeginRequestBody.flags
                 break;
             case FCGI_PARAMS:
                 if (!begun || params_done) {
@@ -168,6 +175,7 @@ Peek check_records(const unsigned char* buf, std::size_t n, const char** why, bo
                 }
                 if (content == 0) {
                     params_done = true;
+                    head->head_len = off + total;
                     body = content_length_of(pairs);
                     // No body, or one too large to wait for in the socket buffer:
                     // hand over now (the body then stays unread).
@@ -182,7 +190,7 @@ Peek check_records(const unsigned char* buf, std::size_t n, const char** why, bo
                     return Peek::Bad;
                 }
                 if (content == 0) {
-                    *body_buffered = true;
+                    head->body_buffered = true;
                     return Peek::Complete;
                 }
                 break;
@@ -223,8 +231,13 @@ int open_listen_socket(const std::string& listen) {
     return fd;
 }
 
-Listener::Listener(loop::EventLoop& loop, int listen_fd, std::size_t max_body, OnRequest on_request)
-    : loop_(loop), listen_fd_(listen_fd), max_body_(max_body), on_request_(std::move(on_request)) {
+Listener::Listener(loop::EventLoop& loop, int listen_fd, std::size_t max_body, Millis send_timeout,
+                   OnRequest on_request)
+    : loop_(loop),
+      listen_fd_(listen_fd),
+      max_body_(max_body),
+      send_timeout_(send_timeout),
+      on_request_(std::move(on_request)) {
     loop_.watch(listen_fd_, POLLIN, [this](short) { on_acceptable(); });
 }
 
@@ -232,12 +245,53 @@ Listener::~Listener() {
     stop();
     while (!lingering_.empty())
         end_linger(lingering_.begin()->first);
+    ending_.clear();  // closes their fds
+}
+
+void Listener::finish(std::unique_ptr<Connection> conn, After after) {
+    int fd = conn->fd();
+    Connection& c = *conn;
+    ending_[fd] = std::move(conn);
+    c.end(0, after == After::DiscardThenKeep,
+          [this, fd, after](bool ok) { end_connection(fd, after, ok); });
+}
+
+// The answer is out (ok), or the peer failed or was dropped: the connection is
+// freed after this pass (this runs inside its own handler), its fd kept, lingered
+// over or closed.
+void Listener::end_connection(int fd, After after, bool ok) {
+    auto it = ending_.find(fd);
+    if (it == ending_.end()) return;
+    std::unique_ptr<Connection> conn = std::move(it->second);
+    ending_.erase(it);
+    if (!ok) {
+        loop_.close_later(std::move(conn));  // closes the fd
+        return;
+    }
+    conn->release_fd();
+    loop_.close_later(std::move(conn));
+    switch (after) {
+        case After::Keep:
+        case After::DiscardThenKeep:
+            if (!stopped_) {
+                keep(fd);
+                return;
+            }
+            ::close(fd);
+            return;
+        case After::Linger:
+            ::shutdown(fd, SHUT_WR);
+            linger(fd);
+            return;
+        case After::Close:
+            ::close(fd);
+            return;
+    }
 }
 
 void Listener::linger(int fd) {
     // Like nginx's lingering close: read and drop what the peer still sends until
     // it closes, for at most a few seconds, without blocking the loop.
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     auto timer = loop_.add_timer(Millis(5000), [this, fd] { end_linger(fd); });
     lingering_.emplace(fd, timer);
     loop_.watch(fd, POLLIN, [this, fd](short) {
@@ -283,9 +337,10 @@ void Listener::pause_accepting(Millis how_long) {
 
 void Listener::on_acceptable() {
     for (int i = 0; i < kAcceptBurst && !stopped_; ++i) {
-        // Blocking fd on purpose: writes to nginx must not fail half-way (docs/ARCHITECTURE.md,
-        // "libfcgi"); the handshake peeks with MSG_DONTWAIT.
-        int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        // Non-blocking: libfcgi only reads what the handshake saw in the socket,
+        // and the answer goes out through fcgi::Connection's queue
+        // (docs/ARCHITECTURE.md, "Output").
+        int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // another worker won
             if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -373,10 +428,11 @@ void Listener::on_handshake_readable(int fd) {
         }
     }
     const char* why = "";
-    bool body_buffered = false;
-    switch (check_records(buf, static_cast<std::size_t>(n), &why, &body_buffered)) {
+    PeekedHead peeked_head;
+    switch (check_records(buf, static_cast<std::size_t>(n), &why, &peeked_head)) {
         case Peek::Complete:
-            hand_over(fd, body_buffered);
+            hand_over(fd, Head{peeked_head.body_buffered, peeked_head.keep, peeked_head.head_len,
+                               peeked_head.body});
             return;
         case Peek::Bad:
             drop_handshake(fd, why);
@@ -413,7 +469,32 @@ void Listener::drop_handshake(int fd, const char* why) {
     spdlog::info("fastcgi connection dropped: {}", why);
 }
 
-void Listener::hand_over(int fd, bool body_buffered) {
+namespace {
+// Gives libfcgi exactly the request's head (BEGIN_REQUEST and PARAMS records) on a
+// socket pair of its own, so that it cannot read ahead into the body: its reader
+// takes up to 8 KB at a time, and the body's records must stay whole in the
+// connection for fcgi::Connection to discard them exactly. False when the head
+// could not be moved (the connection is then to be dropped).
+bool feed_head(int fd, std::size_t head_len, int* libfcgi_fd) {
+    std::string head(head_len, '\0');
+    // The head was peeked: it is in the socket, this cannot wait.
+    if (::recv(fd, head.data(), head_len, MSG_DONTWAIT) != ssize_t(head_len)) return false;
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return false;
+    // At most 64 KB (kPeekLimit): within a Unix socket's buffer.
+    bool sent =
+        ::send(pair[1], head.data(), head_len, MSG_DONTWAIT | MSG_NOSIGNAL) == ssize_t(head_len);
+    ::close(pair[1]);  // libfcgi then meets EOF, never a wait, should it read on
+    if (!sent) {
+        ::close(pair[0]);
+        return false;
+    }
+    *libfcgi_fd = pair[0];
+    return true;
+}
+}  // namespace
+
+void Listener::hand_over(int fd, const Head& head) {
     auto it = handshakes_.find(fd);
     loop_.cancel_timer(it->second.timer);
     loop_.unwatch(fd);
@@ -423,17 +504,36 @@ void Listener::hand_over(int fd, bool body_buffered) {
     // listen_sock -1: if libfcgi rejects the params it closes fd and tries to accept
     // anew; on -1 that fails at once instead of taking a connection past our guard.
     FCGX_InitRequest(req.get(), -1, 0);
-    req->ipcFd = fd;
+    // A kept connection whose body libfcgi will not read: after the answer, the
+    // body is discarded record by record (Listener::After::DiscardThenKeep), so
+    // libfcgi must not have read into it.
+    bool exact = head.keep && head.body > 0 && !(head.body_buffered && head.body <= max_body_);
+    int libfcgi_fd = fd;
+    if (exact && !feed_head(fd, head.head_len, &libfcgi_fd)) {
+        ++rejected_;
+        spdlog::info("fastcgi connection dropped: cannot hand its params to libfcgi: {}",
+                     std::strerror(errno));
+        ::close(fd);
+        return;
+    }
+    req->ipcFd = libfcgi_fd;
     req->keepConnection = 1;  // or FCGX_Accept_r's opening FCGX_Finish_r closes fd
     int rc = FCGX_Accept_r(req.get());
     if (rc < 0 || req->ipcFd < 0) {
-        // libfcgi already closed the connection.
+        // libfcgi already closed the connection (its copy of the head, when exact).
+        if (exact) ::close(fd);
         ++rejected_;
         spdlog::info("fastcgi request rejected by libfcgi ({})", rc);
         return;
     }
-    auto request = std::make_unique<Request>(std::move(req), loop_, self_);
-    request->read_params(max_body_, body_buffered);
+    if (exact) {
+        ::close(libfcgi_fd);
+        req->ipcFd = fd;
+    }
+    auto id = static_cast<std::uint16_t>(req->requestId);
+    auto request = std::make_unique<Request>(
+        std::move(req), std::make_unique<Connection>(loop_, fd, id, send_timeout_), loop_, self_);
+    request->read_params(Request::Handover{max_body_, head.body_buffered, exact});
     on_request_(std::move(request));
 }
 

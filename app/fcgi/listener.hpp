@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "fcgi/connection.hpp"
 #include "fcgi/request.hpp"
 #include "loop/event_loop.hpp"
 
@@ -22,22 +23,37 @@ int open_listen_socket(const std::string& listen);
 class Listener {
   public:
     using OnRequest = std::function<void(std::unique_ptr<Request>)>;
-    Listener(loop::EventLoop& loop, int listen_fd, std::size_t max_body, OnRequest on_request);
+    // send_timeout: a peer that takes no output for this long while some is queued
+    // is dropped (fcgi::Connection).
+    Listener(loop::EventLoop& loop, int listen_fd, std::size_t max_body, Millis send_timeout,
+             OnRequest on_request);
     ~Listener();
 
     // Stops accepting (drain): half-received requests and idle kept connections
-    // are closed; requests still being answered close theirs when done.
+    // are closed; requests still being answered close theirs when done, and
+    // answers still being sent (ending()) go on until sent or send_timeout.
     void stop();
     bool accepting() const { return !stopped_; }
     std::size_t handshaking() const { return handshakes_.size(); }
     std::uint64_t rejected_handshakes() const { return rejected_; }
     std::uint64_t connections_accepted() const { return accepted_; }
+    // Answered requests whose output is still being sent.
+    std::size_t ending() const { return ending_.size(); }
 
-    // For Request::finish(). keep: nginx keeps the connection (fastcgi_keep_conn
-    // on) and will send its next request on it. linger: the answer is written but
-    // the request's body was not read; discard it until nginx closes.
-    void keep(int fd);
-    void linger(int fd);
+    // What happens to a connection once its answer is out (Request::finish).
+    enum class After {
+        Close,            // nginx did not ask to keep it
+        Keep,             // fastcgi_keep_conn on: wait for nginx's next request on it
+        DiscardThenKeep,  // kept, with an unread body: read its STDIN records up to
+                          // and including the empty one first (exactly: the next
+                          // request follows it)
+        Linger,           // not kept (or the body's records cannot be found again),
+                          // with an unread body: shut down writing and discard
+                          // until nginx closes
+    };
+    // Takes an answered request's connection: sends what is still queued (with
+    // send_timeout), then does `after`.
+    void finish(std::unique_ptr<Connection> conn, After after);
 
   private:
     struct Handshake {
@@ -45,12 +61,22 @@ class Listener {
         loop::TimerId timer;
         bool idle;  // a kept connection with no byte of its next request yet
     };
+    // What the peek saw of a complete request's head.
+    struct Head {
+        bool body_buffered = false;  // the whole body is in the socket too
+        bool keep = false;           // BEGIN_REQUEST has FCGI_KEEP_CONN
+        std::size_t head_len = 0;    // bytes up to and including the empty PARAMS record
+        std::size_t body = 0;        // CONTENT_LENGTH
+    };
     void on_acceptable();
     void start_handshake(int fd, bool idle);
     void arm(Handshake& h);
     void on_handshake_readable(int fd);
     void drop_handshake(int fd, const char* why);
-    void hand_over(int fd, bool body_buffered);
+    void hand_over(int fd, const Head& head);
+    void keep(int fd);
+    void linger(int fd);
+    void end_connection(int fd, After after, bool ok);
     void pause_accepting(Millis how_long);
     void shed_idle();
     void end_linger(int fd);
@@ -58,7 +84,9 @@ class Listener {
     loop::EventLoop& loop_;
     int listen_fd_;
     std::size_t max_body_;
+    Millis send_timeout_;
     OnRequest on_request_;
+    std::unordered_map<int, std::unique_ptr<Connection>> ending_;  // fd -> answered, sending
     std::unordered_map<int, Handshake> handshakes_;
     std::unordered_map<int, loop::TimerId> lingering_;  // fd -> give-up timer
     bool stopped_ = false;

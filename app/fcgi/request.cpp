@@ -1,13 +1,11 @@
 // fcgi::Request: reads a request's params and body through libfcgi after the
-// listener made sure they are buffered, and writes the response.
+// listener made sure they are buffered, and answers through its Connection.
 #include "fcgi/request.hpp"
 
 #include <fcgiapp.h>
 
 #include "fcgi/listener.hpp"
 #include "http/security.hpp"
-
-#include <sys/socket.h>
 
 #include <charconv>
 #include <cstring>
@@ -35,28 +33,25 @@ std::string last_param(FCGX_Request& r, std::string_view name) {
 }
 }  // namespace
 
-Request::Request(std::unique_ptr<FCGX_Request> req, loop::EventLoop& loop,
-                 std::weak_ptr<Listener*> listener)
-    : req_(std::move(req)), loop_(loop), listener_(std::move(listener)) {}
+Request::Request(std::unique_ptr<FCGX_Request> req, std::unique_ptr<Connection> conn,
+                 loop::EventLoop& loop, std::weak_ptr<Listener*> listener)
+    : req_(std::move(req)), conn_(std::move(conn)), loop_(loop), listener_(std::move(listener)) {}
 
 Request::~Request() {
     finish();
+    if (req_) FCGX_Free(req_.get(), 0);
 }
 
 void Request::watch_hangup(std::function<void()> on_gone) {
-    if (finished_) return;
-    hangup_watched_ = true;
-    // POLLRDHUP only: unread request bytes must not wake us.
-    loop_.watch(req_->ipcFd, POLLRDHUP, [on_gone = std::move(on_gone)](short) { on_gone(); });
+    if (finished_ || !conn_) return;
+    conn_->watch_hangup(std::move(on_gone));
 }
 
 void Request::unwatch_hangup() {
-    if (!hangup_watched_) return;
-    hangup_watched_ = false;
-    loop_.unwatch(req_->ipcFd);
+    if (conn_) conn_->unwatch_hangup();
 }
 
-void Request::read_params(std::size_t max_body, bool body_buffered) {
+void Request::read_params(const Handover& h) {
     FCGX_Request& r = *req_;
     http_.method = param(r, "REQUEST_METHOD");
     http_.path = param(r, "DOCUMENT_URI");
@@ -79,20 +74,35 @@ void Request::read_params(std::size_t max_body, bool body_buffered) {
     auto [p, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
     if (ec == std::errc::result_out_of_range) n = SIZE_MAX;
     http_.content_length = n;
-    body_too_large_ = n > max_body;
-    // FCGX_GetStr reads with blocking reads: the body is read only when the
-    // listener saw all of it (up to its empty STDIN record) in the socket, so a
-    // peer that announces a body and stalls cannot stall the worker. Otherwise
-    // finish() drains whatever the peer sends, without blocking.
+    body_too_large_ = n > h.max_body;
+    keep_ = r.keepConnection != 0;  // libfcgi set it from BEGIN_REQUEST's FCGI_KEEP_CONN
+    head_exact_ = h.head_exact;
+    // FCGX_GetStr reads from the socket: the body is read only when the listener
+    // saw all of it (up to its empty STDIN record) there, so it never waits (the
+    // fd is non-blocking: a read that would wait fails instead). Otherwise
+    // finish() has the rest discarded without blocking.
     body_unread_ = n > 0;
-    if (n > 0 && body_buffered && !body_too_large_) {
+    if (n > 0 && h.body_buffered && !body_too_large_ && !head_exact_) {
+        // Read in pieces: FCGX_GetStr takes an int.
+        std::size_t got = 0;
         http_.body.resize(n);
-        int got = FCGX_GetStr(http_.body.data(), static_cast<int>(n), r.in);
-        http_.body.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+        while (got < n) {
+            std::size_t want = std::min<std::size_t>(n - got, 1 << 30);
+            int k = FCGX_GetStr(http_.body.data() + got, static_cast<int>(want), r.in);
+            if (k <= 0) break;
+            got += static_cast<std::size_t>(k);
+            if (static_cast<std::size_t>(k) < want) break;
+        }
         // The peer may have sent less than it announced (libfcgi saw the end of
         // STDIN): what came is the body. Nothing is left to drain either way.
+        http_.body.resize(got);
         body_unread_ = false;
     }
+    // Everything is copied out: libfcgi's streams and params are freed, and it
+    // never writes (FCGX_Free with close = 0 leaves the fd to the connection).
+    FCGX_Free(req_.get(), 0);
+    req_.reset();
+    if (conn_) conn_->set_label(http_.method + " " + http_.path);
 }
 
 void Request::write_headers(int status, std::string_view content_type,
@@ -111,59 +121,77 @@ void Request::write_headers(int status, std::string_view content_type,
 }
 
 void Request::write(std::string_view data) {
-    if (finished_ || !ok_ || data.empty()) return;
-    if (FCGX_PutStr(data.data(), static_cast<int>(data.size()), req_->out) < 0) ok_ = false;
+    if (finished_ || !conn_ || data.empty()) return;
+    conn_->append(data);
+    conn_->send();
 }
 
-void Request::flush() {
-    if (!finished_ && ok_ && FCGX_FFlush(req_->out) < 0) ok_ = false;
+bool Request::ok() const {
+    return conn_ && conn_->ok();
+}
+
+bool Request::congested() const {
+    return conn_ && conn_->congested();
+}
+
+void Request::on_drained(std::function<void()> cb) {
+    if (finished_ || !conn_) return;
+    conn_->on_drained(std::move(cb));
 }
 
 void Request::respond(int status, std::string_view content_type, std::string_view body,
                       std::string_view extra_headers) {
-    std::string out;
-    out.reserve(160 + extra_headers.size() + body.size());
-    out += "Status: ";
-    out += http::status_line(status);
-    out += "\r\nContent-Type: ";
-    out += content_type;
-    out += "\r\nContent-Length: ";
-    out += std::to_string(body.size());
-    out += "\r\n";
-    out += http::security_headers(content_type);
-    out += extra_headers;
-    out += "\r\n";
-    out += body;
-    write(out);
+    if (finished_ || !conn_) return;
+    std::string head;
+    head.reserve(160 + extra_headers.size());
+    head += "Status: ";
+    head += http::status_line(status);
+    head += "\r\nContent-Type: ";
+    head += content_type;
+    head += "\r\nContent-Length: ";
+    head += std::to_string(body.size());
+    head += "\r\n";
+    head += http::security_headers(content_type);
+    head += extra_headers;
+    head += "\r\n";
+    // Queued together with the end records: one write for a whole small answer.
+    conn_->append(head);
+    conn_->append(body);
     finish();
 }
 
 void Request::finish() {
     if (finished_) return;
     finished_ = true;
-    unwatch_hangup();
-    // Without FCGX_Detach, FCGX_Finish_r shuts the socket down and waits up to 2 s
-    // for nginx's EOF, blocking the loop (LIBFCGI_OS_CLOSE_POLL_TIMEOUT; docs/ARCHITECTURE.md,
-    // "libfcgi").
-    FCGX_Detach(req_.get());
-    int fd = req_->ipcFd;
+    if (!conn_) return;
     auto listener = listener_.lock();
-    // Closing with an unread body in the socket makes the kernel reset the
-    // connection, and nginx may lose the answer we just wrote (seen with 413s).
-    // Keep the fd, shut down our side, and let the listener discard the rest.
-    bool unread = body_unread_ && listener && fd >= 0;
-    // libfcgi set keepConnection from nginx's BEGIN_REQUEST flag (FCGI_KEEP_CONN).
-    bool keep =
-        !unread && req_->keepConnection && ok_ && listener && fd >= 0 && (*listener)->accepting();
-    req_->keepConnection = (unread || keep) ? 1 : 0;
-    // Closes the fd itself when the answer could not be written, kept or not.
-    FCGX_Finish_r(req_.get());
-    if (unread) {
-        ::shutdown(fd, SHUT_WR);
-        (*listener)->linger(fd);
-    } else if (keep && req_->ipcFd >= 0) {
-        (*listener)->keep(fd);
+    if (!listener || !conn_->ok()) {
+        // Nobody to hand the connection to (worker shutdown), or nginx is gone:
+        // close it once this pass is over (we may be inside its own handler).
+        conn_->unwatch_hangup();
+        loop_.close_later(std::move(conn_));
+        return;
     }
+    // With head_exact_ the socket holds the request's STDIN records, body or
+    // not, whatever CONTENT_LENGTH said.
+    bool unread = body_unread_ || head_exact_;
+    Listener::After after = Listener::After::Close;
+    if (keep_ && (*listener)->accepting()) {
+        // Without head_exact_, libfcgi may have read into the body: its records
+        // cannot be found again in the socket, so the connection is not kept.
+        if (!unread) {
+            after = Listener::After::Keep;
+        } else if (head_exact_) {
+            after = Listener::After::DiscardThenKeep;
+        } else {
+            after = Listener::After::Linger;
+        }
+    } else if (unread) {
+        // Closing with an unread body in the socket makes the kernel reset the
+        // connection, and nginx may lose the answer we just wrote (seen with 413s).
+        after = Listener::After::Linger;
+    }
+    (*listener)->finish(std::move(conn_), after);
 }
 
 }  // namespace asyncpage::fcgi

@@ -1,13 +1,16 @@
 #pragma once
 // One FastCGI request: the only type outside fcgi/ that stands for libfcgi's
-// FCGX_Request. Writes go straight to nginx (blocking fd: docs/ARCHITECTURE.md, "libfcgi", says
-// why). When nginx asked to keep the connection (fastcgi_keep_conn on), finish() hands it back to
-// the listener, which waits for nginx's next request on it.
+// FCGX_Request. libfcgi reads the params (and a small body); the answer goes out
+// through an fcgi::Connection, framed by asyncpage and queued on a non-blocking
+// fd, so no write ever blocks the loop (docs/ARCHITECTURE.md, "Output"). When
+// nginx asked to keep the connection (fastcgi_keep_conn on), finish() hands it
+// back to the listener, which waits for nginx's next request on it.
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "fcgi/connection.hpp"
 #include "http/request.hpp"
 #include "loop/event_loop.hpp"
 
@@ -19,18 +22,19 @@ class Listener;
 
 class Request {
   public:
-    Request(std::unique_ptr<FCGX_Request> req, loop::EventLoop& loop,
-            std::weak_ptr<Listener*> listener);
+    Request(std::unique_ptr<FCGX_Request> req, std::unique_ptr<Connection> conn,
+            loop::EventLoop& loop, std::weak_ptr<Listener*> listener);
     ~Request();
     Request(const Request&) = delete;
     Request& operator=(const Request&) = delete;
 
     const http::Request& http() const { return http_; }
 
-    // Calls `on_gone` when nginx closes the connection before the answer: the
-    // browser left (nginx sends no ABORT_REQUEST; docs/ARCHITECTURE.md, "libfcgi"). Watched until
-    // unwatch_hangup() or finish(), which also stop it: the fd may serve nginx's
-    // next request after that, so nobody else may watch or unwatch it.
+    // Calls `on_gone` when nginx closes the connection before the answer (the
+    // browser left: nginx sends no ABORT_REQUEST; docs/ARCHITECTURE.md, "libfcgi"),
+    // when a write fails, or when nginx took no output for send_timeout while
+    // some was queued. Watched until unwatch_hangup() or finish(); `on_gone` may
+    // finish the request.
     void watch_hangup(std::function<void()> on_gone);
     void unwatch_hangup();
 
@@ -38,34 +42,50 @@ class Request {
     // each), body; then finish().
     void respond(int status, std::string_view content_type, std::string_view body,
                  std::string_view extra_headers = {});
-    // Streaming: headers once, then chunks; finish() ends the response.
+    // Streaming: headers once, then chunks; finish() ends the response. Each write
+    // is queued and sent as far as the socket takes it now; the rest goes out
+    // when nginx reads. Any size.
     void write_headers(int status, std::string_view content_type,
                        std::string_view extra_headers = {});
     void write(std::string_view data);
-    void flush();
-    // Ends the response; keeps the connection for nginx's next request when nginx
-    // asked for that, else closes it without libfcgi's 2 s linger (FCGX_Detach
-    // first; docs/ARCHITECTURE.md, "libfcgi"). Idempotent.
+    // Backpressure for producers (CSV rows, events): congested() is true while
+    // more than Connection::kHighWater bytes wait for nginx; a producer then
+    // stops producing and calls on_drained(cb), which runs `cb` once (not
+    // re-entrantly inside on_drained) when the queue is down to
+    // Connection::kLowWater. Never called after finish() or a hangup.
+    bool congested() const;
+    void on_drained(std::function<void()> cb);
+
+    // Ends the response; the listener sends what is still queued, then keeps the
+    // connection for nginx's next request when nginx asked for that (discarding an
+    // unread body record by record first), or closes it (after a lingering close
+    // over an unread body). Idempotent.
     void finish();
     bool finished() const { return finished_; }
-    // False once a write failed (nginx closed the connection).
-    bool ok() const { return ok_; }
+    // False once nginx is gone (closed, a write failed, dropped for send_timeout).
+    bool ok() const;
 
   private:
-    void read_params(std::size_t max_body, bool body_buffered);
+    struct Handover {
+        std::size_t max_body;
+        bool body_buffered;  // the whole body (up to the empty STDIN record) was in the socket
+        bool head_exact;     // libfcgi read nothing past the params: the body is in the socket
+    };
+    void read_params(const Handover& h);
     friend class Listener;
 
-    std::unique_ptr<FCGX_Request> req_;
+    std::unique_ptr<FCGX_Request> req_;  // until read_params is done
+    std::unique_ptr<Connection> conn_;   // until finish()
     loop::EventLoop& loop_;
-    // Takes the connection back after the answer (kept, or lingering over an
-    // unread body); expired once the listener is gone.
+    // Takes the connection back after the answer (kept, lingering over an unread
+    // body, or still sending); expired once the listener is gone.
     std::weak_ptr<Listener*> listener_;
     http::Request http_;
-    bool hangup_watched_ = false;
     bool finished_ = false;
-    bool ok_ = true;
+    bool keep_ = false;  // nginx set FCGI_KEEP_CONN in BEGIN_REQUEST
     bool body_too_large_ = false;
     bool body_unread_ = false;
+    bool head_exact_ = false;
 
   public:
     bool body_too_large() const { return body_too_large_; }

@@ -38,7 +38,11 @@ void ResultStream::stop() {
 }
 
 void ResultStream::pause(bool paused) {
-    if (conn_) conn_->pause_reading(paused);
+    if (!conn_) return;
+    if (paused)
+        conn_->pause_reading();
+    else
+        conn_->resume_reading();
 }
 
 void ResultStream::on_connection(pg::PgConnection& conn) {

@@ -45,7 +45,12 @@ class Runner::Run final : public run::RunListener {
           run_(runner.loop_, runner.run_pool_, report_, *this),
           writer_(runner.store_, id_, runner.runner_id_, report_->sections.size(),
                   runner.options_.results) {
-        writer_.on_backpressure = [this](bool pause) { run_.pause_reading(pause); };
+        writer_.on_backpressure = [this](bool pause) {
+            if (pause)
+                run_.pause_reading();
+            else
+                run_.resume_reading();
+        };
         writer_.on_failure = [this](const WriteFailure& f) { write_failed(f); };
     }
 

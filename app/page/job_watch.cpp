@@ -60,7 +60,6 @@ void JobRoutes::Watch::start(Millis timeout) {
             req.write_headers(200, "text/event-stream; charset=utf-8",
                               "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n");
             req.write(": asyncpage job events\n\n");
-            req.flush();
         }
         refresh();
     });
@@ -103,8 +102,8 @@ bool JobRoutes::Watch::on_job_change(const jobs::JobEvent& ev, const std::string
 void JobRoutes::Watch::heartbeat() {
     if (ended_ || kind_ != Kind::Stream) return;
     guarded([this] {
+        if (held_->request->congested()) return;  // the reader is behind anyway
         held_->request->write(": keepalive\n\n");
-        held_->request->flush();
         if (!held_->request->ok()) end();
     });
 }
@@ -139,18 +138,38 @@ void JobRoutes::Watch::apply(const jobs::JobEvent& ev, const std::string& json) 
         return;
     }
     if (ev.version <= last_version_) return;  // a stale read or a repeat
-    const char* type = (last_state_.empty() || ev.state != last_state_) ? "state" : "progress";
     last_version_ = ev.version;
-    last_state_ = ev.state;
+    unsent_.emplace(ev.state, json);
+    send_event();
+}
+
+void JobRoutes::Watch::send_event() {
+    if (ended_ || !unsent_) return;
     auto& req = *held_->request;
+    bool final = jobs::is_final_state(unsent_->first);
+    if (req.congested() && !final) {
+        // The reader stopped reading: keep only the newest event, send it once
+        // the output drained (the last one, final, goes out regardless).
+        if (!waiting_drain_) {
+            waiting_drain_ = true;
+            req.on_drained([this] {
+                waiting_drain_ = false;
+                send_event();
+            });
+        }
+        return;
+    }
+    auto [state, json] = std::move(*unsent_);
+    unsent_.reset();
+    const char* type = (last_state_.empty() || state != last_state_) ? "state" : "progress";
+    last_state_ = state;
     std::string out = "event: ";
     out += type;
     out += "\ndata: ";
     out += json;  // one line: PostgreSQL's json has no raw newlines
     out += "\n\n";
     req.write(out);
-    req.flush();
-    if (!req.ok() || jobs::is_final_state(ev.state)) end();
+    if (!req.ok() || final) end();
 }
 
 void JobRoutes::Watch::answer(const std::string& json) {

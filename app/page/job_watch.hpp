@@ -50,6 +50,7 @@ class JobRoutes::Watch final : public jobs::Watcher {
     void guarded(Body&& body);
     void on_exception(const char* what);
     void apply(const jobs::JobEvent& ev, const std::string& json);
+    void send_event();
     void answer(const std::string& json);
     void answer_error(int status, std::string_view message, std::string_view extra = {});
 
@@ -67,6 +68,11 @@ class JobRoutes::Watch final : public jobs::Watcher {
     // answer from them. Only the newest is kept; it is applied after that read.
     bool owner_checked_ = false;
     std::optional<std::pair<jobs::JobEvent, std::string>> held_event_;
+    // Event streams: the newest event not yet written (state, json). While the
+    // reader is slow (the request is congested) only the newest is kept and it is
+    // written once the output drained.
+    std::optional<std::pair<std::string, std::string>> unsent_;
+    bool waiting_drain_ = false;
 };
 
 }  // namespace asyncpage::page

@@ -269,11 +269,22 @@ void PendingPage::csv_rows(const PGresult* res) {
     render::append_csv_rows(csv_buffer_, res);
     csv_rows_ += static_cast<std::size_t>(PQntuples(res));
     if (csv_buffer_.size() >= kCsvFlushBytes) {
-        // Blocking write to nginx, which buffers (fastcgi_buffering on): it drains
-        // fast, and memory stays at one buffer however many rows there are.
         request_->write(csv_buffer_);
         csv_buffer_.clear();
-        if (!request_->ok()) on_client_gone();
+        if (!request_->ok()) {
+            on_client_gone();
+            return;
+        }
+        // nginx takes output slower than PostgreSQL sends rows: stop reading rows
+        // until it caught up, so that the query waits on its socket and memory
+        // stays at the output queue's high-water mark (docs/ARCHITECTURE.md,
+        // "Output").
+        if (request_->congested()) {
+            run_.pause_reading();
+            request_->on_drained([this] {
+                if (state_ == PageState::Streaming) run_.resume_reading();
+            });
+        }
     }
 }
 

@@ -98,28 +98,43 @@ void PgConnection::watch_socket() {
     if (fd != fd_ && fd_ >= 0) loop_.unwatch(fd_);
     fd_ = fd;
     if (fd_ < 0) return;
-    short events = io_events();
-    if (state_ == PgConnState::Connecting)
+    short events = wanted_events();
+    if (state_ == PgConnState::Connecting) {
         events = poll_status_ == PGRES_POLLING_WRITING ? POLLOUT : POLLIN;
+    }
     loop_.watch(fd_, events, [this](short rev) { on_io(rev); });
 }
 
-short PgConnection::io_events() const {
-    return static_cast<short>((paused_ ? 0 : POLLIN) | (flushing_ ? POLLOUT : 0));
+short PgConnection::wanted_events() const {
+    short events = paused_ ? 0 : POLLIN;
+    if (flushing_) events |= POLLOUT;
+    return events;
 }
 
-void PgConnection::pause_reading(bool paused) {
-    if (paused == paused_ || fd_ < 0) return;
-    paused_ = paused;
-    loop_.set_events(fd_, io_events());
+void PgConnection::pause_reading() {
+    if (paused_ || state_ != PgConnState::Busy || !query_running_ || fd_ < 0) return;
+    paused_ = true;
     loop_.cancel_timer(resume_timer_);
     resume_timer_ = 0;
-    if (!paused_) {
-        // Results libpq read before the pause raise no POLLIN: deliver them now,
-        // outside the caller's stack.
+    loop_.set_events(fd_, wanted_events());
+}
+
+void PgConnection::resume_reading() {
+    if (!paused_) return;
+    unpause();
+}
+
+// Reads again; what libpq already buffered raises no POLLIN, so a timer of
+// this pass delivers it.
+void PgConnection::unpause() {
+    paused_ = false;
+    if (fd_ < 0) return;
+    loop_.set_events(fd_, wanted_events());
+    if (resume_timer_ == 0) {
         resume_timer_ = loop_.add_timer(Millis(0), [this] {
             resume_timer_ = 0;
-            if (state_ != PgConnState::Broken && !paused_) on_readable();
+            if (state_ != PgConnState::Broken && state_ != PgConnState::Connecting && conn_)
+                on_readable();
         });
     }
 }
@@ -224,7 +239,7 @@ void PgConnection::flush() {
     bool want_out = r == 1;
     if (want_out != flushing_) {
         flushing_ = want_out;
-        loop_.set_events(fd_, io_events());
+        loop_.set_events(fd_, wanted_events());
     }
 }
 
@@ -278,7 +293,7 @@ void PgConnection::on_readable() {
 }
 
 void PgConnection::make_idle() {
-    pause_reading(false);
+    if (paused_) unpause();
     observer_ = nullptr;
     change_state(PgConnState::Idle);
 }
@@ -289,10 +304,10 @@ PGcancel* PgConnection::cancel_key() {
 
 bool PgConnection::start_cancel() {
     if (!query_running_) return false;
-    pause_reading(false);  // the query's end must be read
     observer_ = nullptr;
     cancel_pending_ = true;
     change_state(PgConnState::Cancelling);
+    if (paused_) unpause();  // the query's end must be read
     return true;
 }
 
@@ -333,13 +348,13 @@ void PgConnection::close(const std::string& why) {
 
 void PgConnection::release_libpq() {
     query_running_ = false;
+    paused_ = false;
+    loop_.cancel_timer(resume_timer_);
+    resume_timer_ = 0;
     run_.reset();
     pipe_.reset();
     loop_.cancel_timer(connect_timer_);
     connect_timer_ = 0;
-    loop_.cancel_timer(resume_timer_);
-    resume_timer_ = 0;
-    paused_ = false;
     if (fd_ >= 0) loop_.unwatch(fd_);
     fd_ = -1;
     // PQfinish only sends a Terminate message and closes: no blocking.

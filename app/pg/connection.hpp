@@ -146,11 +146,13 @@ class PgConnection {
 
     void close(const std::string& why);
 
-    // Flow control for an observer whose consumer fell behind (a job storing its
-    // rows): while paused the connection reads nothing more from its socket, so
-    // PostgreSQL waits on it with its output buffered there; on resume, what libpq
-    // had already read is delivered first. Releasing or cancelling resumes.
-    void pause_reading(bool paused);
+    // Backpressure: while paused, the socket is not read and no result reaches
+    // the observer (not even ones libpq already holds), so PostgreSQL waits on
+    // its socket once the buffers between fill. Only while a query runs (Busy);
+    // a cancel, release or failure ends the pause. resume_reading() goes on with
+    // what libpq already holds, from a timer (never inside the caller).
+    void pause_reading();
+    void resume_reading();
     bool reading_paused() const { return paused_; }
 
     PgConnState state() const { return state_; }
@@ -181,6 +183,8 @@ class PgConnection {
     void continue_connect();
     void on_readable();
     void flush();
+    short wanted_events() const;
+    void unpause();
     void release_libpq();
     // PQerrorMessage, without its trailing newline.
     std::string error_text() const;
@@ -254,8 +258,8 @@ class PgConnection {
     bool cancel_pending_ = false;  // cancel request not yet delivered
     bool flushing_ = false;
     bool paused_ = false;
+    loop::TimerId resume_timer_ = 0;  // delivers what libpq holds after a pause
     loop::TimerId connect_timer_ = 0;
-    loop::TimerId resume_timer_ = 0;  // delivers what libpq buffered while paused
     int pid_ = 0;
 };
 

@@ -118,4 +118,14 @@ void ReportRun::on_deadline() {
     });
 }
 
+void ReportRun::pause_reading() {
+    for (auto& t : tasks_)
+        if (!t->finished()) t->pause_reading();
+}
+
+void ReportRun::resume_reading() {
+    for (auto& t : tasks_)
+        if (!t->finished()) t->resume_reading();
+}
+
 }  // namespace asyncpage::run

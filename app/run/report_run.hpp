@@ -70,12 +70,10 @@ class ReportRun final : public TaskHost {
                std::optional<std::size_t> only = std::nullopt);
     // Stops what is unfinished (waits forgotten, queries cancelled) and the deadline.
     void stop(model::SectionStatus unfinished, const std::string& message);
-    // Every task stops (or resumes) reading its rows: a listener that stores rows
-    // more slowly than they come pauses the run instead of buffering them.
-    void pause_reading(bool paused) {
-        for (auto& t : tasks_)
-            t->pause_reading(paused);
-    }
+    // Output backpressure: every running query stops (or resumes) reading rows
+    // (SectionTask::pause_reading). The deadline still runs.
+    void pause_reading();
+    void resume_reading();
 
     std::vector<model::SectionResult>& results() { return results_; }
     const std::vector<model::SectionResult>& results() const { return results_; }

@@ -46,6 +46,14 @@ void SectionTask::stop(SectionStatus unfinished, const std::string& message) {
     }
 }
 
+void SectionTask::pause_reading() {
+    if (conn_ && query_running_) conn_->pause_reading();
+}
+
+void SectionTask::resume_reading() {
+    if (conn_) conn_->resume_reading();
+}
+
 void SectionTask::on_connection(pg::PgConnection& conn) {
     waiting_ = false;
     conn_ = &conn;

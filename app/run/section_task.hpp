@@ -57,10 +57,10 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     // unfinished sections get `unfinished` and `message`.
     void stop(model::SectionStatus unfinished, const std::string& message);
     bool finished() const { return finished_; }
-    // Flow control (pg::PgConnection::pause_reading) of the running query, if any.
-    void pause_reading(bool paused) {
-        if (conn_) conn_->pause_reading(paused);
-    }
+    // Output backpressure (a CSV export whose reader is slow): stop reading the
+    // running query's rows, so that PostgreSQL waits; resume_reading() goes on.
+    void pause_reading();
+    void resume_reading();
 
   private:
     void on_connection(pg::PgConnection& conn) override;

@@ -130,15 +130,12 @@ BOOST_AUTO_TEST_CASE(body_over_max_body_is_413) {
     BOOST_TEST(s.get("/reports/trivial?format=json").status == 200);
 }
 
-// KNOWN BUG, disabled until fixed (it fails in about half of the runs of this case
-// on its own, on the code before this change too): with fastcgi_keep_conn on,
-// nginx may keep the connection of a 413 whose whole body it sent, while our side
-// has shut down writing and lingers; the next POST on that kept connection meets
-// the FIN and is 502 at once. It passed in the old one-process suite only because
-// earlier cases had warmed the stack. The fix: after a 413, discard the body as
-// FastCGI records up to the empty STDIN record and keep the connection, instead of
-// a lingering close. Run it with --run_test=errors/body_far_over_max_body_is_413_every_time.
-BOOST_AUTO_TEST_CASE(body_far_over_max_body_is_413_every_time, *boost::unit_test::disabled()) {
+// With fastcgi_keep_conn on, nginx keeps the connection of a 413 whose whole body
+// it sent and sends the next POST on it: the worker must have discarded the unread
+// body exactly up to its empty STDIN record and kept the connection (a shutdown
+// and lingering close made that next POST a 502). Fails most often when run on its
+// own: --run_test=errors/body_far_over_max_body_is_413_every_time.
+BOOST_AUTO_TEST_CASE(body_far_over_max_body_is_413_every_time) {
     // 100 KB against max_body 1KB: more than the socket buffers hold, so the server
     // answers while nginx's copy of the body is still unread on the connection.
     Stack& s = integration_stack();

@@ -108,6 +108,39 @@ BOOST_AUTO_TEST_CASE(requests_follow_each_other_on_one_kept_connection) {
     BOOST_TEST(s.server().worker_pids() == workers);
 }
 
+// A 413 whose 100 KB body the worker never read, on a connection nginx asked to
+// keep: the worker discards the body's STDIN records exactly up to the empty one
+// and keeps the connection, so the next request on it is answered (a shutdown
+// and lingering close, or a discard that read past the empty record, lose it).
+BOOST_AUTO_TEST_CASE(a_413_with_an_unread_body_keeps_the_connection) {
+    Stack& s = integration_stack();  // max_body = 1KB
+    int fd = unix_connect(s.server().socket_path().string());
+    const std::string body = "a=" + std::string(100 * 1024, 'x');
+    // fcgi_full_request without its BEGIN_REQUEST record (16 bytes), which has no keep flag.
+    std::string post =
+        fcgi_begin_request(1, true) +
+        fcgi_full_request(1, fcgi_request_params("POST", "/reports/trivial", body.size()), body)
+            .substr(16);
+    const std::string get =
+        fcgi_begin_request(1, true) +
+        fcgi_record(FcgiParams, 1, fcgi_encode_params(fcgi_get_params("/healthz"))) +
+        fcgi_record(FcgiParams, 1, "") + fcgi_record(FcgiStdin, 1, "");
+    for (int i = 0; i < 3; ++i) {
+        send_all(fd, post);
+        Answer a = read_answer(fd, 5000);
+        BOOST_TEST(a.ended, "no END_REQUEST for POST " << i);
+        BOOST_TEST(contains(fcgi_stdout(a.bytes), "Status: 413"), fcgi_stdout(a.bytes));
+        BOOST_TEST_REQUIRE(!a.eof, "the worker closed a kept connection after a 413");
+        // The next request right behind: answered on the same connection.
+        send_all(fd, get);
+        Answer next = read_answer(fd, 5000);
+        BOOST_TEST_REQUIRE(next.ended, "no answer to the request after the 413 (" << i << ")");
+        BOOST_TEST(icontains(fcgi_stdout(next.bytes), "ok"));
+        BOOST_TEST_REQUIRE(!next.eof);
+    }
+    ::close(fd);
+}
+
 BOOST_AUTO_TEST_CASE(pages_through_nginx_reuse_connections) {
     ServerOptions o;
     o.workers = 1;
