@@ -44,13 +44,6 @@ std::string migration_sql(const std::string& file) {
     return text.str();
 }
 
-int latest_version() {
-    int latest = 0;
-    for (auto& entry : std::filesystem::directory_iterator(
-             reports_dir().parent_path().parent_path() / "sql" / "migrations"))
-        latest = std::max(latest, std::stoi(entry.path().filename().string()));
-    return latest;
-}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(migration)
