@@ -136,13 +136,7 @@ std::size_t content_length_of(const std::string& pairs) {
 // content, padding): complete once BEGIN_REQUEST and the empty PARAMS record are
 // in and, for a request with a body that fits the peek buffer, the empty STDIN
 // record too, so that libfcgi's reads of params and body never wait (docs/ARCHITECTURE.md,
-// "libfcgi"). `body_buffered` tells whether the body (if any) is all there.
-struct PeekedHead {
-    bool body_buffered = false;
-    bool keep = false;
-    std::size_t head_len = 0;
-    std::size_t body = 0;
-};
+// "libfcgi").
 Peek check_records(const unsigned char* buf, std::size_t n, const char** why, PeekedHead* head) {
     std::size_t off = 0;
     bool begun = false;

@@ -18,9 +18,16 @@ enum class Peek {
 // 0 when absent, malformed or not a number.
 std::size_t content_length_of(const std::string& pairs);
 
-// Walks the first `n` bytes of a new request. `why` is set for Bad;
-// `body_buffered` tells whether the body (if any) is all there.
-Peek check_records(const unsigned char* buf, std::size_t n, const char** why, bool* body_buffered);
+// What the walk found out about the request's head.
+struct PeekedHead {
+    bool body_buffered = false;  // the body (if any) is all there, up to its empty STDIN record
+    bool keep = false;           // nginx asked to keep the connection (FCGI_KEEP_CONN)
+    std::size_t head_len = 0;    // bytes of BEGIN_REQUEST and PARAMS
+    std::size_t body = 0;        // CONTENT_LENGTH
+};
+
+// Walks the first `n` bytes of a new request. `why` is set for Bad.
+Peek check_records(const unsigned char* buf, std::size_t n, const char** why, PeekedHead* head);
 
 // Bytes of the complete STDIN records at the start of buf (a kept connection's
 // previous request).

@@ -12,16 +12,16 @@ namespace asyncpage::http {
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
 struct Request {
-    std::string method;        // REQUEST_METHOD
-    std::string path;          // DOCUMENT_URI (already percent-decoded by nginx)
-    std::string base;          // the prefix the site is mounted under ("/sub"), "" at the root
-    std::string query;         // QUERY_STRING (raw)
-    std::string accept;        // HTTP_ACCEPT
-    std::string content_type;  // CONTENT_TYPE
-    std::string remote_user;   // REMOTE_USER, empty when none
-    std::string remote_addr;   // REMOTE_ADDR: owner of the quota when there is no user
-    std::string host;          // HTTP_HOST
-    std::string origin;        // HTTP_ORIGIN
+    std::string method;          // REQUEST_METHOD
+    std::string path;            // DOCUMENT_URI (already percent-decoded by nginx)
+    std::string base;            // the prefix the site is mounted under ("/sub"), "" at the root
+    std::string query;           // QUERY_STRING (raw)
+    std::string accept;          // HTTP_ACCEPT
+    std::string content_type;    // CONTENT_TYPE
+    std::string remote_user;     // REMOTE_USER, empty when none
+    std::string remote_addr;     // REMOTE_ADDR: owner of the quota when there is no user
+    std::string host;            // HTTP_HOST
+    std::string origin;          // HTTP_ORIGIN
     std::string sec_fetch_site;  // HTTP_SEC_FETCH_SITE
     std::size_t content_length = 0;
     std::string body;  // read when it fit the listener's peek (see fcgi::Request)

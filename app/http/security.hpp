@@ -16,8 +16,8 @@ bool is_safe_method(std::string_view method);
 // (modelled on Go's net/http.CrossOriginProtection): Sec-Fetch-Site, when the
 // browser sent it, must be same-origin or none; otherwise an Origin, when sent,
 // must name the request's Host (HTTP_HOST; when it has no port, as Debian's
-// fastcgi_params sends it, only the host names are compared). A request with neither (curl, scripts, old
-// browsers) is let through: only browsers carry a victim's cookies or credentials.
+// fastcgi_params sends it, only the host names are compared). A request with neither (curl,
+// scripts, old browsers) is let through: only browsers carry a victim's cookies or credentials.
 // Safe methods always pass.
 std::string cross_origin_refusal(const Request& request);
 

@@ -244,15 +244,14 @@ void PendingPage::respond(model::PageStatus status) {
     run_.results() = std::move(page.sections);  // kept for the access log
 }
 
-// A rendered page (up to max_rows rows a section: megabytes) goes out as it is,
-// headers first, instead of being copied behind its headers into one more string
-// (fcgi::Request::respond).
+// A rendered page (up to max_rows rows a section: megabytes) is framed straight
+// into the connection's queue behind its headers, with the end records in the
+// same queue: nginx must get END_REQUEST together with the last body byte. Sent
+// apart, nginx may see the whole Content-Length first, take the answer as done
+// without END_REQUEST and close the kept connection (docs/ARCHITECTURE.md, "Output").
 void PendingPage::send_body(int code, std::string_view content_type, const std::string& body,
                             const std::string& extra) {
-    request_->write_headers(code, content_type,
-                            extra + "Content-Length: " + std::to_string(body.size()) + "\r\n");
-    request_->write(body);
-    request_->finish();
+    request_->respond(code, content_type, body, extra);
 }
 
 void PendingPage::csv_rows(const PGresult* res) {

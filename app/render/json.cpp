@@ -296,6 +296,21 @@ void append_table(std::string& out, const Table& t) {
     out += ']';
 }
 
+// What follows a section's rows, in a whole page and in one written in pieces.
+void append_section_tail(std::string& out, const SectionResult& s) {
+    out += s.truncated ? ",\"truncated\":true" : ",\"truncated\":false";
+    if (s.status == SectionStatus::Error) {
+        out += ",\"error\":{\"sqlstate\":";
+        append_string(out, s.sqlstate);
+        out += ",\"message\":";
+        append_string(out, s.message);
+        out += '}';
+    } else if (!s.message.empty()) {
+        out += ",\"message\":";
+        append_string(out, s.message);
+    }
+}
+
 void append_section(std::string& out, const SectionResult& s, bool trace) {
     out += "{\"name\":";
     append_string(out, s.name);
@@ -310,17 +325,7 @@ void append_section(std::string& out, const SectionResult& s, bool trace) {
         // Rows of an unfinished section would be a misleading fragment: none are shown.
         out += "\"columns\":[],\"rows\":[]";
     }
-    out += s.truncated ? ",\"truncated\":true" : ",\"truncated\":false";
-    if (s.status == SectionStatus::Error) {
-        out += ",\"error\":{\"sqlstate\":";
-        append_string(out, s.sqlstate);
-        out += ",\"message\":";
-        append_string(out, s.message);
-        out += '}';
-    } else if (!s.message.empty()) {
-        out += ",\"message\":";
-        append_string(out, s.message);
-    }
+    append_section_tail(out, s);
     if (trace) {
         out += ",\"trace\":{\"wait_ms\":";
         append_trace_ms(out, s.wait_ms);
@@ -439,16 +444,7 @@ void append_json_rows(std::string& out, const Table& t, bool& first) {
 
 void append_json_section_close(std::string& out, const SectionResult& s) {
     out += ']';
-    if (s.status == SectionStatus::Error) {
-        out += ",\"error\":{\"sqlstate\":";
-        append_string(out, s.sqlstate);
-        out += ",\"message\":";
-        append_string(out, s.message);
-        out += '}';
-    } else if (!s.message.empty()) {
-        out += ",\"message\":";
-        append_string(out, s.message);
-    }
+    append_section_tail(out, s);
     out += '}';
 }
 

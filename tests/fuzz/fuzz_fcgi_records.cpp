@@ -21,17 +21,18 @@ void check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace asyncpage::fcgi;
     const char* why = "";
-    bool body_buffered = true;
-    Peek whole = check_records(data, size, &why, &body_buffered);
+    PeekedHead head;
+    Peek whole = check_records(data, size, &why, &head);
     check(whole == Peek::Complete || whole == Peek::Incomplete || whole == Peek::Bad);
     if (whole == Peek::Bad) check(why != nullptr && why[0] != '\0');
-    if (whole != Peek::Complete) check(!body_buffered);
+    if (whole != Peek::Complete) check(!head.body_buffered);
+    if (whole == Peek::Complete) check(head.head_len <= size);
     // The same bytes cut short: a piece of a request is never "more complete" than
     // the whole except when the whole became Bad after it was already Complete.
     for (std::size_t cut : {size / 2, size / 3, size > 8 ? size - 8 : 0}) {
         const char* why2 = "";
-        bool bb = false;
-        Peek part = check_records(data, cut, &why2, &bb);
+        PeekedHead part_head;
+        Peek part = check_records(data, cut, &why2, &part_head);
         if (part == Peek::Bad) check(whole == Peek::Bad);
     }
     std::size_t skipped = previous_records(data, size);

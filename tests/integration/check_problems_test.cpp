@@ -208,10 +208,10 @@ BOOST_AUTO_TEST_CASE(max_connections_too_small_for_the_config_warns) {
     write_file(site.config, text);
     CliResult over = site.check();
     BOOST_TEST(over.exit_code == 0, "a sizing warning made check fail");
-    BOOST_TEST(contains(over.output, "= 10060, 20120 during a reload"));
+    BOOST_TEST(contains(over.output, "= 10100, 20200 during a reload"));
     BOOST_TEST(contains(over.output,
                         "warning: max_connections is too small for this config: "
-                        "20120 connections needed during a reload"));
+                        "20200 connections needed during a reload"));
 }
 
 // `--config` defaults to /etc/asyncpage/asyncpage.toml (or ASYNCPAGE_CONFIG), and

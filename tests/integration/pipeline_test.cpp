@@ -53,6 +53,9 @@ BOOST_AUTO_TEST_CASE(later_sections_run_without_waiting_for_the_worker) {
 BOOST_AUTO_TEST_CASE(each_section_is_its_own_transaction) {
     Stack& s = integration_stack();
     Pg pg;
+    // Servers of other tests starting meanwhile would create the table again
+    // (prepare_test_schema): they wait for this lock until it is back.
+    pg.exec("SELECT pg_advisory_lock(" + std::to_string(kTestSchemaLock) + ")");
     pg.exec("DROP TABLE IF EXISTS asyncpage_test_pipeline_gone");
     std::string tag = unique_name("tx");
     // Twice: the second page finds its statements prepared on the connection.
@@ -88,6 +91,7 @@ BOOST_AUTO_TEST_CASE(each_section_is_its_own_transaction) {
         BOOST_TEST(section(j, "last")["rows"] == nlohmann::json::parse("[[3]]"));
     }
     pg.exec("CREATE TABLE IF NOT EXISTS asyncpage_test_pipeline_gone (a int)");
+    pg.exec("SELECT pg_advisory_unlock(" + std::to_string(kTestSchemaLock) + ")");
 }
 
 BOOST_AUTO_TEST_CASE(the_deadline_starts_no_queued_section) {

@@ -96,7 +96,8 @@ int Pg::terminate_backends(const std::string& application_name) {
 void prepare_test_schema() {
     pqxx::connection conn(with_application_name(test_dsn(), kTestsName));
     pqxx::work tx(conn);
-    tx.exec("SELECT pg_advisory_xact_lock(20240521)");  // suites may run in parallel
+    tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kTestSchemaLock) +
+            ")");  // suites may run in parallel
     tx.exec(
         "CREATE TABLE IF NOT EXISTS asyncpage_test_param_log ("
         " id bigserial PRIMARY KEY, qty int, since date, mode text, label text,"

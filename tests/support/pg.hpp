@@ -45,6 +45,10 @@ std::string with_application_name(const std::string& dsn, const std::string& nam
 
 // Creates the tables tests/reports use (idempotent; safe when suites run in parallel).
 void prepare_test_schema();
+// The advisory lock prepare_test_schema() takes: a test that drops one of those
+// tables for a while holds it (pg_advisory_lock) so that no server started meanwhile
+// puts the table back.
+constexpr long kTestSchemaLock = 20240521;
 
 // `asyncpage migrate` against `dsn` (as jobs_dsn); throws with its output on failure.
 void run_migrate(const std::string& dsn);
