@@ -229,15 +229,15 @@ BOOST_AUTO_TEST_CASE(job_gauges_and_counters) {
     BOOST_TEST(job_total(m1, "claimed") - job_total(m0, "claimed") == 1);
     // "running" is written before the job's first statement sends its first
     // notice: wait for one rather than race it.
-    Metrics m2 = m1;
+    Metrics noticed = m1;
     BOOST_TEST(wait_until(
                    [&] {
-                       m2 = s.metrics();
-                       return m2.value("asyncpage_job_progress_notices_total") >
+                       noticed = s.metrics();
+                       return noticed.value("asyncpage_job_progress_notices_total") >
                               m0.value("asyncpage_job_progress_notices_total");
                    },
                    5s),
-               m2.text());
+               noticed.text());
 
     auto done = wait_job(s, id, job_final, 20);
     BOOST_TEST_REQUIRE(done["state"] == "succeeded", done.dump());
