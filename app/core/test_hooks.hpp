@@ -9,6 +9,9 @@
 //                   rows arrive (inside the run's barrier, report_run.cpp)
 //     watch:JOBID   a long poll or event stream on JOBID throws
 //                   std::runtime_error when it applies the job's state
+//     jobs:STEP     a job request throws std::runtime_error in the store's
+//                   callback STEP (create, read, result, sections, cancel:
+//                   JobRoutes::guarded)
 #include <string_view>
 
 namespace asyncpage::test_hooks {

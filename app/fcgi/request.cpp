@@ -122,6 +122,7 @@ void Request::write_headers(int status, std::string_view content_type,
 
 void Request::write(std::string_view data) {
     if (finished_ || !conn_ || data.empty()) return;
+    output_started_ = true;
     conn_->append(data);
     conn_->send();
 }

@@ -48,6 +48,9 @@ class Request {
     void write_headers(int status, std::string_view content_type,
                        std::string_view extra_headers = {});
     void write(std::string_view data);
+    // True once anything of the answer was queued: an error can then no longer
+    // be a status of its own, only the end of the connection.
+    bool output_started() const { return output_started_; }
     // Backpressure for producers (CSV rows, events): congested() is true while
     // more than Connection::kHighWater bytes wait for nginx; a producer then
     // stops producing and calls on_drained(cb), which runs `cb` once (not
@@ -82,6 +85,7 @@ class Request {
     std::weak_ptr<Listener*> listener_;
     http::Request http_;
     bool finished_ = false;
+    bool output_started_ = false;
     bool keep_ = false;  // nginx set FCGI_KEEP_CONN in BEGIN_REQUEST
     bool body_too_large_ = false;
     bool body_unread_ = false;

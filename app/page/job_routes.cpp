@@ -7,6 +7,8 @@
 
 #include <charconv>
 
+#include "core/barrier.hpp"
+#include "core/test_hooks.hpp"
 #include "core/text.hpp"
 #include "jobs/codec.hpp"
 #include "jobs/job.hpp"
@@ -108,6 +110,30 @@ JobRoutes::HeldPtr JobRoutes::hold(std::unique_ptr<fcgi::Request> request, http:
     return std::make_shared<Held>(*this, std::move(request), format);
 }
 
+template <class F>
+auto JobRoutes::guarded(const HeldPtr& held, const char* step, F f) {
+    return [this, held, step, f = std::move(f)](auto&&... args) mutable {
+        barrier(
+            [&] {
+                test_hooks::maybe_throw("jobs", step);
+                f(std::forward<decltype(args)>(args)...);
+            },
+            [&](const char* what) { on_exception(held, step, what); });
+    };
+}
+
+void JobRoutes::on_exception(const HeldPtr& held, const char* step, const char* what) {
+    const http::Request& h = held->request->http();
+    spdlog::error("job request {} {} failed with an exception (in {}): {}", h.method, h.path, step,
+                  what);
+    if (held->request->finished()) return;
+    if (held->request->output_started()) {
+        held->request->finish();  // the client sees the answer end early
+        return;
+    }
+    fail(held, 500, "internal error: the request failed; the server goes on");
+}
+
 void JobRoutes::fail(const HeldPtr& held, int status, std::string_view message,
                      std::string_view extra) {
     respond_error(*held->request, held->format, status, message, {}, extra);
@@ -185,35 +211,36 @@ void JobRoutes::create(std::unique_ptr<fcgi::Request> request,
     // realip module restores it).
     std::string quota_key =
         h.remote_user.empty() ? "addr:" + h.remote_addr : "user:" + h.remote_user;
-    store_.create(report->name, jobs::encode_params(*report, fields), owner_of(h), quota_key,
-                  max_queued_,
-                  [this, held, quota_key](pg::Outcome& o, const jobs::CreatedJob& job) {
-                      if (!o.ok) {
-                          db_error(held, o, "create the job");
-                          return;
-                      }
-                      if (job.over_quota) {
-                          spdlog::warn("refused a job for {}: {} jobs already queued", quota_key,
-                                       max_queued_);
-                          fail(held, 429,
-                               fmt::format("too many queued jobs: {} of yours are waiting to run "
-                                           "(job_max_queued); retry once some have started",
-                                           max_queued_),
-                               "Retry-After: 30\r\n");
-                          return;
-                      }
-                      ++counters_.created;
-                      // Under the prefix the site is mounted at (README, "Mounting
-                      // under a prefix").
-                      std::string url = held->request->http().base + "/jobs/" + job.id;
-                      std::string location = "Location: " + url + "\r\n" + kNoStore;
-                      if (held->format == http::Format::Html) {
-                          held->request->respond(303, "text/plain; charset=utf-8",
-                                                 "job created: " + url + "\n", location);
-                      } else {
-                          held->request->respond(202, "application/json", job.json, location);
-                      }
-                  });
+    store_.create(
+        report->name, jobs::encode_params(*report, fields), owner_of(h), quota_key, max_queued_,
+        guarded(held, "create",
+                [this, held, quota_key](pg::Outcome& o, const jobs::CreatedJob& job) {
+                    if (!o.ok) {
+                        db_error(held, o, "create the job");
+                        return;
+                    }
+                    if (job.over_quota) {
+                        spdlog::warn("refused a job for {}: {} jobs already queued", quota_key,
+                                     max_queued_);
+                        fail(held, 429,
+                             fmt::format("too many queued jobs: {} of yours are waiting to run "
+                                         "(job_max_queued); retry once some have started",
+                                         max_queued_),
+                             "Retry-After: 30\r\n");
+                        return;
+                    }
+                    ++counters_.created;
+                    // Under the prefix the site is mounted at (README, "Mounting
+                    // under a prefix").
+                    std::string url = held->request->http().base + "/jobs/" + job.id;
+                    std::string location = "Location: " + url + "\r\n" + kNoStore;
+                    if (held->format == http::Format::Html) {
+                        held->request->respond(303, "text/plain; charset=utf-8",
+                                               "job created: " + url + "\n", location);
+                    } else {
+                        held->request->respond(202, "application/json", job.json, location);
+                    }
+                }));
 }
 
 void JobRoutes::handle(std::unique_ptr<fcgi::Request> request, const std::string& rest,
@@ -268,20 +295,21 @@ void JobRoutes::read_job(const HeldPtr& held, const std::string& id,
                          std::function<void(const jobs::StoredJob& job)> found,
                          std::function<void()> answered) {
     store_.read(id, owner_of(held->request->http()),
-                [this, held, id, found = std::move(found), answered = std::move(answered)](
-                    pg::Outcome& o, const std::optional<jobs::StoredJob>& job) {
-                    if (held->request->finished()) return;
-                    if (!o.ok) {
-                        db_error(held, o, "read the job");
-                    } else if (!job) {
-                        // Unknown, deleted after job_retention, or another user's.
-                        fail(held, 404, "no such job: " + id);
-                    } else {
-                        found(*job);
-                        return;
-                    }
-                    if (answered) answered();
-                });
+                guarded(held, "read",
+                        [this, held, id, found = std::move(found), answered = std::move(answered)](
+                            pg::Outcome& o, const std::optional<jobs::StoredJob>& job) {
+                            if (held->request->finished()) return;
+                            if (!o.ok) {
+                                db_error(held, o, "read the job");
+                            } else if (!job) {
+                                // Unknown, deleted after job_retention, or another user's.
+                                fail(held, 404, "no such job: " + id);
+                            } else {
+                                found(*job);
+                                return;
+                            }
+                            if (answered) answered();
+                        }));
 }
 
 void JobRoutes::show(const HeldPtr& held, const std::string& id) {
@@ -347,22 +375,24 @@ void JobRoutes::load_result(const HeldPtr& held, const std::string& id,
                             std::function<void(model::PageResult& page, bool any)> done) {
     store_.read_result_head(
         id, html_rows_,
-        [this, held, done](pg::Outcome& o, std::vector<model::SectionResult>& sections) {
-            if (held->request->finished()) return;
-            if (!o.ok) {
-                db_error(held, o, "read the job's result");
-                return;
-            }
-            for (auto& s : sections) {
-                if (s.status == model::SectionStatus::Ok &&
-                    s.table.rows() >= static_cast<std::size_t>(html_rows_))
-                    s.message = fmt::format(
-                        "Showing the first {} rows; the whole section is in its CSV.", html_rows_);
-            }
-            bool any = !sections.empty();
-            auto page = jobs::assemble_page(std::move(sections));
-            done(page, any);
-        });
+        guarded(held, "result",
+                [this, held, done](pg::Outcome& o, std::vector<model::SectionResult>& sections) {
+                    if (held->request->finished()) return;
+                    if (!o.ok) {
+                        db_error(held, o, "read the job's result");
+                        return;
+                    }
+                    for (auto& s : sections) {
+                        if (s.status == model::SectionStatus::Ok &&
+                            s.table.rows() >= static_cast<std::size_t>(html_rows_))
+                            s.message = fmt::format(
+                                "Showing the first {} rows; the whole section is in its CSV.",
+                                html_rows_);
+                    }
+                    bool any = !sections.empty();
+                    auto page = jobs::assemble_page(std::move(sections));
+                    done(page, any);
+                }));
 }
 
 void JobRoutes::result(const HeldPtr& held, const std::string& id, const http::Fields& query) {
@@ -388,18 +418,20 @@ void JobRoutes::result(const HeldPtr& held, const std::string& id, const http::F
                         });
             return;
         }
-        store_.read_sections(id, [this, held, q, view, no_result](
-                                     pg::Outcome& o, std::vector<jobs::StoredSectionHead>& heads) {
-            if (held->request->finished()) return;
-            if (!o.ok) return db_error(held, o, "read the job's result");
-            if (heads.empty()) return no_result();
-            std::optional<std::size_t> csv;
-            if (held->format == http::Format::Csv) {
-                csv = pick_csv_section(*held->request, heads, q);
-                if (!csv) return;
-            }
-            stream_result(held, *view, std::move(heads), csv);
-        });
+        store_.read_sections(
+            id, guarded(held, "sections",
+                        [this, held, q, view, no_result](
+                            pg::Outcome& o, std::vector<jobs::StoredSectionHead>& heads) {
+                            if (held->request->finished()) return;
+                            if (!o.ok) return db_error(held, o, "read the job's result");
+                            if (heads.empty()) return no_result();
+                            std::optional<std::size_t> csv;
+                            if (held->format == http::Format::Csv) {
+                                csv = pick_csv_section(*held->request, heads, q);
+                                if (!csv) return;
+                            }
+                            stream_result(held, *view, std::move(heads), csv);
+                        }));
     });
 }
 
@@ -422,32 +454,37 @@ void JobRoutes::stream_result(const HeldPtr& held, const model::JobView& job,
 
 void JobRoutes::cancel(const HeldPtr& held, const std::string& id) {
     ++counters_.cancel_requests;
-    store_.cancel(id, owner_of(held->request->http()),
-                  [this, held, id](pg::Outcome& o, const std::optional<jobs::CancelledJob>& job) {
-                      if (!o.ok) {
-                          db_error(held, o, "cancel the job");
-                          return;
-                      }
-                      if (!job) {
-                          fail(held, 404, "no such job: " + id);
-                          return;
-                      }
-                      if (held->format == http::Format::Html) {
-                          std::string url = held->request->http().base + "/jobs/" + id;
-                          held->request->respond(303, "text/plain; charset=utf-8",
-                                                 "see " + url + "\n",
-                                                 "Location: " + url + "\r\n" + kNoStore);
-                          return;
-                      }
-                      if (!job->changed) {
-                          auto ev = jobs::parse_job_event(job->json);
-                          fail(held, 409,
-                               "job " + id + " already " + (ev ? ev->state : "finished") +
-                                   ": nothing to cancel");
-                          return;
-                      }
-                      held->request->respond(200, "application/json", job->json, kNoStore);
-                  });
+    store_.cancel(
+        id, owner_of(held->request->http()),
+        guarded(
+            held, "cancel",
+            [this, held, id](pg::Outcome& o, const std::optional<jobs::CancelledJob>& job) {
+                if (!o.ok) {
+                    db_error(held, o, "cancel the job");
+                    return;
+                }
+                if (!job) {
+                    fail(held, 404, "no such job: " + id);
+                    return;
+                }
+                // Only a form (POST …/cancel) is sent back to the wait screen: a
+                // DELETE never comes from one, and a client sending it with
+                // curl's `Accept: */*` wants the job JSON, not a redirect.
+                if (held->format == http::Format::Html && held->request->http().method == "POST") {
+                    std::string url = held->request->http().base + "/jobs/" + id;
+                    held->request->respond(303, "text/plain; charset=utf-8", "see " + url + "\n",
+                                           "Location: " + url + "\r\n" + kNoStore);
+                    return;
+                }
+                if (!job->changed) {
+                    auto ev = jobs::parse_job_event(job->json);
+                    fail(held, 409,
+                         "job " + id + " already " + (ev ? ev->state : "finished") +
+                             ": nothing to cancel");
+                    return;
+                }
+                held->request->respond(200, "application/json", job->json, kNoStore);
+            }));
 }
 
 }  // namespace asyncpage::page

@@ -83,6 +83,12 @@ class JobRoutes {
     void stream_result(const HeldPtr& held, const model::JobView& job,
                        std::vector<jobs::StoredSectionHead> heads,
                        std::optional<std::size_t> csv_section);
+    // The barrier (core/barrier.hpp) around a store callback into `held`'s request:
+    // an exception there ends that request (500, or closed once output started),
+    // not the worker. `step` names the callback in the log (and for the test hook).
+    template <class F>
+    auto guarded(const HeldPtr& held, const char* step, F f);
+    void on_exception(const HeldPtr& held, const char* step, const char* what);
     void fail(const HeldPtr& held, int status, std::string_view message,
               std::string_view extra = {});
     void db_error(const HeldPtr& held, const pg::Outcome& o, const char* what);

@@ -108,4 +108,43 @@ BOOST_AUTO_TEST_CASE(an_exception_ends_its_request_and_the_worker_goes_on) {
     BOOST_TEST(contains(log, "long poll on job " + id + " failed with an exception"), log);
 }
 
+// The store's callbacks into a job request (JobRoutes::guarded) have their own
+// barrier: ASYNCPAGE_TEST_THROW=jobs:STEP throws in that callback. Reading a result
+// (`sections`) and cancelling (`cancel`) answer 500, and the same worker goes on.
+BOOST_AUTO_TEST_CASE(an_exception_in_a_job_request_ends_that_request_only) {
+    ReportDir reports(Reports{{"fine", fine_report},
+                              {"quickjob",
+                               "-- title: Quick job\n"
+                               "-- job: true\n"
+                               "\n"
+                               "-- section: one\n"
+                               "SELECT 1 AS own_bounds_quickjob;\n"}});
+    ServerOptions o;
+    o.reports_dir = reports.path();
+    o.env["ASYNCPAGE_TEST_THROW"] = "jobs:sections,jobs:cancel";
+    Stack s(o);
+    auto workers = s.server().wait_workers(1);
+
+    std::string id = create_job(s, "quickjob", "")["id"];
+    nlohmann::json done;
+    BOOST_TEST_REQUIRE(wait_until([&] { return job_final(done = job_json(s, id)); }, 20s),
+                       "the job did not end: " << done.dump());
+    BOOST_TEST_REQUIRE(done["state"] == "succeeded", done.dump());
+
+    Response csv = s.get("/jobs/" + id + "/result?format=csv&section=one");
+    BOOST_TEST(csv.status == 500, csv.summary() << " " << csv.body);
+    BOOST_TEST(contains(csv.body, "internal error"), csv.body);
+    Request del = s.request("/jobs/" + id);
+    del.method = "DELETE";
+    del.headers = {"Accept: application/json"};
+    Response cancel = request(del);  // s.request gave the whole URL
+    BOOST_TEST(cancel.status == 500, cancel.summary() << " " << cancel.body);
+    Response next = s.get("/reports/fine?format=json");
+    BOOST_TEST(next.status == 200, next.summary() << " " << next.body);
+    BOOST_TEST(s.server().worker_pids() == workers, "the worker was replaced");
+    std::string log = s.server().log_tail(200);
+    BOOST_TEST(contains(log, "/result failed with an exception (in sections)"), log);
+    BOOST_TEST(contains(log, "failed with an exception (in cancel)"), log);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,7 +7,10 @@
 #   3. the README's SIGHUP command, then the log line it promises;
 #   4. the index, the form, the page, and the README's JSON and CSV commands: the
 #      columns and the CSV header the README shows;
-#   5. the README's bad-parameter command: its status line, content type and body.
+#   5. the README's bad-parameter command: its status line, content type and body;
+#   6. README's HTTP interface and Background jobs references against the same demo
+#      (tests/tutorial/api_reference.py: JSON examples, endpoint and status tables,
+#      curl recipes).
 # The commands are taken from the README's ```sh blocks of the tutorial and run
 # with only the paths and the port substituted, so the README cannot drift.
 # Usage: tests/tutorial/run.sh [BUILD_DIR]   (default build; needs BUILD_DIR/asyncpage)
@@ -172,6 +175,10 @@ PY
     check "400 status line" contains "$bad" "$(block '' 2 | sed -n 1p)"
     check "JSON content type" contains "$bad" "$(block '' 2 | grep '^Content-Type:')"
     check "the body names lim" test "$(tail -n 1 "$bad")" == "$(block '' 2 | tail -n 1)"
+
+    # 6. The HTTP and jobs references: examples, tables and curl recipes.
+    check "README's API reference matches the answers (tests/tutorial/api_reference.py)" \
+        python3 "$REPO_ROOT/tests/tutorial/api_reference.py" "$base" "$README"
 
     printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
     ((FAILED == 0))
