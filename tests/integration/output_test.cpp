@@ -63,6 +63,8 @@ BOOST_AUTO_TEST_CASE(csv_peer_that_reads_nothing_pauses_then_is_dropped) {
     Stack s(one_worker("3s"));
     Pg pg;
     const std::string app = s.server().application_name();
+    pid_t worker = s.server().wait_workers(1).front();
+    long hwm_before = Server::hwm_bytes(worker);
     // csv_big: 1,000,000 rows (~17 MB of CSV), timeout 120 s: only send_timeout ends it.
     int fd = raw_get(s, "/reports/csv_big?format=csv&section=rows");
     auto waiting_on_client = [&] {
@@ -85,6 +87,14 @@ BOOST_AUTO_TEST_CASE(csv_peer_that_reads_nothing_pauses_then_is_dropped) {
     // Dropped after send_timeout (3 s): the connection closed, the query cancelled.
     BOOST_TEST(closed_by_worker(fd, 15s), "the peer was never dropped");
     double dropped_after = seconds_since(stalled);
+    // What the pause is for: until the drop, the worker held about the queue's
+    // high-water mark (512 KB), not the 17 MB that PostgreSQL would have sent it
+    // unpaused. (Sanitizer builds keep freed memory in quarantine, but only of
+    // what was processed.)
+    long grew = Server::hwm_bytes(worker) - hwm_before;
+    BOOST_TEST_MESSAGE("the worker's peak memory grew " << grew / 1024 << " KB");
+    BOOST_TEST(grew < 12L * 1024 * 1024,
+               "the worker's peak memory grew " << grew / 1024 << " KB: it kept reading rows");
     BOOST_TEST(wait_until([&] { return pg.count_active(app, "%generate_series%") == 0; }, 10s),
                "the dropped peer's query still runs");
     BOOST_TEST_MESSAGE("peer dropped " << dropped_after << " s after the export paused");
