@@ -267,32 +267,17 @@ void append_trace_ms(std::string& out, double ms) {
 void append_table(std::string& out, const Table& t) {
     std::size_t cols = t.columns();
     out += "\"columns\":[";
-    std::vector<JsonKind> kinds(cols);
-    std::vector<Oid> types(cols);
     for (std::size_t c = 0; c < cols; ++c) {
-        types[c] = t.column_type(c);
-        kinds[c] = json_kind(types[c]);
         if (c > 0) out += ',';
         out += "{\"name\":";
         append_string(out, t.column_name(c));
         out += ",\"type\":";
-        append_string(out, model::type_name(types[c]));
+        append_string(out, model::type_name(t.column_type(c)));
         out += '}';
     }
     out += "],\"rows\":[";
-    for (std::size_t r = 0; r < t.rows(); ++r) {
-        if (r > 0) out += ',';
-        out += '[';
-        for (std::size_t c = 0; c < cols; ++c) {
-            if (c > 0) out += ',';
-            if (t.is_null(r, c)) {
-                out += "null";
-            } else {
-                append_cell(out, t.value(r, c), kinds[c], types[c]);
-            }
-        }
-        out += ']';
-    }
+    bool first = true;
+    append_json_rows(out, t, first);  // the same rows as a page written in pieces
     out += ']';
 }
 
