@@ -251,7 +251,9 @@ BOOST_AUTO_TEST_CASE(large_export_keeps_the_worker_flat) {
     if (sanitized_build()) {
         BOOST_TEST_MESSAGE("AddressSanitizer build: VmHWM not asserted");
     } else {
-        BOOST_TEST(hwm - before < 32 * kMB,
+        // Measured: ~1 MB (the thread's stack and zip buffers). Rows kept in
+        // memory instead (~40 bytes each in the spool format alone) would be 8 MB.
+        BOOST_TEST(hwm - before < 6 * kMB,
                    "the worker's peak RSS grew by " << (hwm - before) / 1024 << " kB");
     }
     BOOST_TEST(wait_until([&] { return site.clean(); }, 5s),
