@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <regex>
 
 #include "support/own_site.hpp"
@@ -283,6 +284,28 @@ BOOST_AUTO_TEST_CASE(client_gone_mid_export_leaves_no_temp_file) {
     BOOST_TEST(wait_until([&] { return site.clean(); }, 5s),
                "temp files left: " << site.temp_files().size() << ", fds " << site.export_fds());
     // The worker goes on.
+    BOOST_TEST(s.get("/reports/typed?format=xlsx&section=other").status == 200);
+}
+
+// A worker makes at most 4 exports at once (each holds a spool file and, while
+// building, a thread): the fifth is 503 with Retry-After, and once the others end
+// an export is served again.
+BOOST_AUTO_TEST_CASE(concurrent_exports_per_worker_are_bounded) {
+    XlsxSite site;
+    Stack& s = *site.stack;
+    std::vector<std::future<Response>> slow;
+    for (int i = 0; i < 4; ++i)
+        slow.push_back(request_async(s.request("/reports/slow?format=xlsx", 4000)));
+    BOOST_TEST_REQUIRE(wait_until([&] { return site.export_fds() >= 4; }, 3s, 5ms),
+                       "four exports should be spooling, fds " << site.export_fds());
+    Response fifth = s.get("/reports/typed?format=xlsx&section=other");
+    BOOST_TEST(fifth.status == 503, fifth.summary() << " " << fifth.header("content-type"));
+    BOOST_TEST(fifth.header("retry-after") == "5");
+    BOOST_TEST(contains(fifth.body, "too many Excel exports"));
+    BOOST_TEST(fifth.header("cache-control") == "no-store");
+    for (auto& f : slow)
+        BOOST_TEST(f.get().status == 0, "the slow exports end by their clients leaving");
+    BOOST_TEST(wait_until([&] { return site.clean(); }, 5s));
     BOOST_TEST(s.get("/reports/typed?format=xlsx&section=other").status == 200);
 }
 
