@@ -55,9 +55,27 @@ const char* const kSlow =
     "-- section: rows\n"
     "SELECT g, pg_sleep(0.001) AS xlsx_slow_marker FROM generate_series(1, 20000) g;\n";
 
+// An SQL error after 5,000 rows were spooled.
+const char* const kFails =
+    "-- title: Fails mid-way\n"
+    "\n"
+    "-- section: rows\n"
+    "SELECT g, 1 / (g - 5000) AS x FROM generate_series(1, 10000) g;\n";
+
+// A million rows under a 1 s budget: the deadline passes while they are spooled or
+// while the workbook is made.
+const char* const kShort =
+    "-- title: Too big for its budget\n"
+    "-- timeout: 1s\n"
+    "\n"
+    "-- section: rows\n"
+    "SELECT g, 'row ' || g AS label FROM generate_series(0, 999) a,\n"
+    "     LATERAL generate_series(a * 1000 + 1, a * 1000 + 1000) g;\n";
+
 struct XlsxSite {
     TempDir tmp{"asyncpage-xlsx-tmp"};  // the server's TMPDIR: where its temp files go
-    ReportDir reports{Reports{{"typed", kTyped}, {"big", kBig}, {"slow", kSlow}}};
+    ReportDir reports{Reports{
+        {"typed", kTyped}, {"big", kBig}, {"slow", kSlow}, {"fails", kFails}, {"short", kShort}}};
     std::unique_ptr<Stack> stack;
     pid_t worker = 0;
     XlsxSite() {
@@ -284,6 +302,32 @@ BOOST_AUTO_TEST_CASE(client_gone_mid_export_leaves_no_temp_file) {
     BOOST_TEST(wait_until([&] { return site.clean(); }, 5s),
                "temp files left: " << site.temp_files().size() << ", fds " << site.export_fds());
     // The worker goes on.
+    BOOST_TEST(s.get("/reports/typed?format=xlsx&section=other").status == 200);
+}
+
+// Nothing was sent before the workbook is ready, so an SQL error after rows and a
+// deadline (while spooling or building) are ordinary statuses; no file is left.
+BOOST_AUTO_TEST_CASE(error_and_deadline_answer_a_status_and_leave_no_temp_file) {
+    XlsxSite site;
+    Stack& s = *site.stack;
+    Response failed = s.get("/reports/fails?format=xlsx");
+    BOOST_TEST(failed.status == 500, failed.summary());
+    BOOST_TEST(contains(failed.body, "section rows failed: division by zero (SQLSTATE 22012)"),
+               failed.body);
+    BOOST_TEST(failed.header("cache-control") == "no-store");
+    BOOST_TEST(wait_until([&] { return site.clean(); }, 5s));
+
+    Response late = s.get("/reports/short?format=xlsx", {}, 30000);
+    BOOST_TEST_MESSAGE("1 s budget over 1M rows: " << late.summary() << ": " << late.body);
+    BOOST_TEST(late.status == 504, late.summary());
+    BOOST_TEST((contains(late.body,
+                         "export stopped: the workbook was not ready within the "
+                         "report's 1 s timeout") ||
+                contains(late.body, "did not finish within the report's 1 s timeout")),
+               late.body);
+    BOOST_TEST(late.seconds < 10, "answered " << late.seconds << " s after the request");
+    BOOST_TEST(wait_until([&] { return site.clean(); }, 10s),
+               "temp files left: " << site.temp_files().size() << ", fds " << site.export_fds());
     BOOST_TEST(s.get("/reports/typed?format=xlsx&section=other").status == 200);
 }
 
