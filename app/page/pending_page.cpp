@@ -187,6 +187,9 @@ void PendingPage::on_client_gone() {
 
 model::PageStatus PendingPage::page_status(bool deadline_passed) const {
     using model::PageStatus;
+    // The Excel workbook could not be made (its rows were all fine).
+    if (xlsx_error_code_ == 504) return PageStatus::Timeout;
+    if (xlsx_error_code_ != 0) return PageStatus::Error;
     std::size_t ok = 0, errors = 0, lost = 0;
     for (auto& r : run_.results()) {
         if (one_section() && &r != &run_.results()[csv_section_]) continue;

@@ -66,11 +66,12 @@ const char* const kFails =
 // while the workbook is made.
 const char* const kShort =
     "-- title: Too big for its budget\n"
+    "-- param: n int default 1000000\n"
     "-- timeout: 1s\n"
     "\n"
     "-- section: rows\n"
     "SELECT g, 'row ' || g AS label FROM generate_series(0, 999) a,\n"
-    "     LATERAL generate_series(a * 1000 + 1, a * 1000 + 1000) g;\n";
+    "     LATERAL generate_series(a * 1000 + 1, a * 1000 + 1000) g WHERE g <= :n;\n";
 
 struct XlsxSite {
     TempDir tmp{"asyncpage-xlsx-tmp"};  // the server's TMPDIR: where its temp files go
@@ -317,17 +318,23 @@ BOOST_AUTO_TEST_CASE(error_and_deadline_answer_a_status_and_leave_no_temp_file) 
     BOOST_TEST(failed.header("cache-control") == "no-store");
     BOOST_TEST(wait_until([&] { return site.clean(); }, 5s));
 
-    Response late = s.get("/reports/short?format=xlsx", {}, 30000);
-    BOOST_TEST_MESSAGE("1 s budget over 1M rows: " << late.summary() << ": " << late.body);
-    BOOST_TEST(late.status == 504, late.summary());
-    BOOST_TEST((contains(late.body,
-                         "export stopped: the workbook was not ready within the "
-                         "report's 1 s timeout") ||
-                contains(late.body, "did not finish within the report's 1 s timeout")),
-               late.body);
-    BOOST_TEST(late.seconds < 10, "answered " << late.seconds << " s after the request");
-    BOOST_TEST(wait_until([&] { return site.clean(); }, 10s),
-               "temp files left: " << site.temp_files().size() << ", fds " << site.export_fds());
+    // A million rows do not even come in 1 s; 400,000 mostly do, and then the
+    // deadline passes while the thread makes the workbook (which one is logged).
+    for (const char* n : {"1000000", "400000"}) {
+        Response late = s.get("/reports/short?format=xlsx&n=" + std::string(n), {}, 30000);
+        BOOST_TEST_MESSAGE(n << " rows, 1 s budget: " << late.summary() << ": " << late.body);
+        BOOST_TEST(late.status == 504, late.summary());
+        BOOST_TEST((contains(late.body,
+                             "export stopped: the workbook was not ready within the "
+                             "report's 1 s timeout") ||
+                    contains(late.body, "did not finish within the report's 1 s timeout")),
+                   late.body);
+        BOOST_TEST(late.header("cache-control") == "no-store");
+        BOOST_TEST(late.seconds < 10, "answered " << late.seconds << " s after the request");
+        BOOST_TEST(
+            wait_until([&] { return site.clean(); }, 10s),
+            "temp files left: " << site.temp_files().size() << ", fds " << site.export_fds());
+    }
     BOOST_TEST(s.get("/reports/typed?format=xlsx&section=other").status == 200);
 }
 
