@@ -46,8 +46,8 @@ void append_query(std::string& out, const Fields& fields);
 // ([A-Za-z0-9._~-], no "." or ".."), so that a client cannot steer links.
 std::string mount_prefix(std::string_view request_uri, std::string_view document_uri);
 
-enum class Format { Html, Json, Csv };
-// "html", "json", "csv" (ASCII case-insensitive); nullopt for anything else.
+enum class Format { Html, Json, Csv, Xlsx };
+// "html", "json", "csv", "xlsx" (ASCII case-insensitive); nullopt for anything else.
 std::optional<Format> parse_format(std::string_view text);
 // False when the query has a `format` field that parse_format rejects (a 400).
 bool is_known_format(const Fields& query);

@@ -128,6 +128,7 @@ std::optional<Format> parse_format(std::string_view text) {
     if (iequals(text, "html")) return Format::Html;
     if (iequals(text, "json")) return Format::Json;
     if (iequals(text, "csv")) return Format::Csv;
+    if (iequals(text, "xlsx")) return Format::Xlsx;
     return std::nullopt;
 }
 
@@ -158,6 +159,9 @@ Format negotiate_format(const Fields& query, std::string_view accept) {
             f = Format::Json;
         } else if (iequals(type, "text/csv")) {
             f = Format::Csv;
+        } else if (iequals(type,
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")) {
+            f = Format::Xlsx;
         }
         if (f && q > best_q) {
             best = *f;

@@ -255,7 +255,8 @@ void JobRoutes::handle(std::unique_ptr<fcgi::Request> request, const std::string
     }
     // As for a report page: ?format=xml is a 400 (in HTML, which negotiate_format
     // picked), never an answer in some other format.
-    if (!http::is_known_format(query)) {
+    // Excel is for report pages only (README, "Background jobs").
+    if (!http::is_known_format(query) || format == http::Format::Xlsx) {
         respond_error(*request, format, 400, "format: must be html, json or csv", "format", {});
         return;
     }

@@ -40,6 +40,7 @@ PendingPage::~PendingPage() {
     // Only reached through finish() + close_later, or worker shutdown; the run
     // cancels what is unfinished.
     if (request_) request_->unwatch_hangup();
+    env_.loop.cancel_timer(build_deadline_);
 }
 
 void PendingPage::start() {
@@ -49,11 +50,17 @@ void PendingPage::start() {
     // through its run: this start and the hangup handler. The run guards the rest.
     auto fail = [this](const char* what) { on_exception(what); };
     request_->watch_hangup([this, fail] { barrier([this] { on_client_gone(); }, fail); });
-    // Only the exported section runs for CSV; the others are not part of its answer.
+    // Only the exported section runs for CSV and Excel; the others are not part of
+    // its answer.
     barrier(
-        [this] {
+        [this, fail] {
+            if (output_ == Output::Xlsx) {
+                xlsx_ = std::make_unique<XlsxExport>(
+                    env_.loop, report_->name, report_->sections[csv_section_].name,
+                    [fail](const std::function<void()>& body) { barrier(body, fail); });
+            }
             run_.start(std::move(values_), report_->timeout,
-                       output_ == Output::Csv ? std::optional(csv_section_) : std::nullopt);
+                       one_section() ? std::optional(csv_section_) : std::nullopt);
         },
         fail);
 }
@@ -65,12 +72,14 @@ void PendingPage::on_exception(const char* what) {
     spdlog::error("page {} {} (report {}) failed with an exception: {}", request_->http().method,
                   request_->http().path, report_->name, what);
     if (ended_) return;
+    bool streaming = state_ == PageState::Streaming;
     state_ = PageState::Done;
+    env_.loop.cancel_timer(build_deadline_);  // a running build stops when the page is freed
     request_->unwatch_hangup();
     run_.stop(SectionStatus::Cancelled, "internal error");
     if (!request_->finished()) {
-        if (csv_header_sent_) {
-            request_->finish();  // a cut CSV: the client sees the connection end early
+        if (csv_header_sent_ || streaming) {
+            request_->finish();  // a cut export: the client sees the connection end early
         } else {
             request_->respond(500, "text/plain; charset=utf-8",
                               "internal error: the page failed; see the server log\n",
@@ -91,8 +100,10 @@ void PendingPage::uncount() {
 }
 
 // HTML and JSON keep at most this many rows a section (the report's max_rows:,
-// else the config's); a CSV export has no cap, nor has /healthz.
+// else the config's); a CSV export has no cap, nor has /healthz. An Excel export
+// stops at Excel's last row.
 std::size_t PendingPage::max_rows() const {
+    if (output_ == Output::Xlsx) return render::kXlsxMaxDataRows;
     if (output_ != Output::Html && output_ != Output::Json) return 0;
     int n = report_->max_rows > 0 ? report_->max_rows : env_.max_rows;
     return n > 0 ? static_cast<std::size_t>(n) : 0;
@@ -104,7 +115,54 @@ std::string PendingPage::timeout_message() const {
 }
 
 void PendingPage::on_finished() {
-    if (state_ != PageState::Done) finish(EndReason::Completed);
+    if (state_ == PageState::Done) return;
+    if (output_ == Output::Xlsx && page_status(false) == model::PageStatus::Ok) {
+        start_build();
+        return;
+    }
+    finish(EndReason::Completed);
+}
+
+// Every row is in the spool: the workbook thread starts, within what is left of the
+// report's timeout (an export ends by its deadline as a CSV export does).
+void PendingPage::start_build() {
+    state_ = PageState::Building;
+    auto left = report_->timeout - std::chrono::milliseconds(static_cast<long>(since_start()));
+    build_deadline_ = env_.loop.add_timer(std::max(left, std::chrono::milliseconds(0)), [this] {
+        build_deadline_ = 0;
+        barrier([this] { on_build_deadline(); }, [this](const char* what) { on_exception(what); });
+    });
+    xlsx_->build(run_.results()[csv_section_].truncated,
+                 [this](const std::string& error) { on_built(error); });
+}
+
+void PendingPage::on_build_deadline() {
+    if (state_ != PageState::Building) return;
+    ++env_.metrics.timeouts;
+    end_note_ = "deadline";
+    xlsx_error_code_ = 504;
+    xlsx_error_ = "export stopped: the workbook was not ready within the report's " +
+                  format_seconds(report_->timeout) + " s timeout";
+    finish(EndReason::Deadline);
+}
+
+void PendingPage::on_built(const std::string& error) {
+    if (state_ != PageState::Building) return;
+    env_.loop.cancel_timer(build_deadline_);
+    build_deadline_ = 0;
+    if (!error.empty()) {
+        spdlog::error("report {} section {}: the Excel export failed: {}", report_->name,
+                      report_->sections[csv_section_].name, error);
+        end_note_ = "xlsx error";
+        xlsx_error_code_ = 500;
+        xlsx_error_ = "the Excel export failed: " + error;
+        finish(EndReason::Completed);
+        return;
+    }
+    state_ = PageState::Streaming;
+    xlsx_->send(*request_, cache_control(model::PageStatus::Ok), [this] {
+        if (state_ == PageState::Streaming) finish(EndReason::Completed);
+    });
 }
 
 // The report's timeout passed (run::ReportRun::on_deadline has stopped what was
@@ -129,9 +187,12 @@ void PendingPage::on_client_gone() {
 
 model::PageStatus PendingPage::page_status(bool deadline_passed) const {
     using model::PageStatus;
+    // The Excel workbook could not be made (its rows were all fine).
+    if (xlsx_error_code_ == 504) return PageStatus::Timeout;
+    if (xlsx_error_code_ != 0) return PageStatus::Error;
     std::size_t ok = 0, errors = 0, lost = 0;
     for (auto& r : run_.results()) {
-        if (output_ == Output::Csv && &r != &run_.results()[csv_section_]) continue;
+        if (one_section() && &r != &run_.results()[csv_section_]) continue;
         if (r.status == SectionStatus::Ok) ++ok;
         if (r.status == SectionStatus::Error) {
             ++errors;
@@ -141,7 +202,7 @@ model::PageStatus PendingPage::page_status(bool deadline_passed) const {
     // Every section died with its connection (PostgreSQL stopped or restarting):
     // the database is unavailable, not the report broken.
     if (ok == 0 && errors > 0 && lost == errors) return PageStatus::Unavailable;
-    std::size_t total = output_ == Output::Csv ? 1 : run_.results().size();
+    std::size_t total = one_section() ? 1 : run_.results().size();
     if (ok == total) return PageStatus::Ok;
     if (ok == 0 && errors == 0) {
         if (!deadline_passed) return PageStatus::Error;
@@ -165,7 +226,7 @@ void PendingPage::finish(EndReason reason) {
     if (reason == EndReason::ClientLeft) {
         request_->finish();  // nobody to answer
     } else if (was == PageState::Streaming) {
-        request_->write(csv_buffer_);
+        if (!csv_buffer_.empty()) request_->write(csv_buffer_);
         csv_buffer_.clear();
         request_->finish();
     } else {
@@ -197,8 +258,8 @@ void PendingPage::respond(model::PageStatus status) {
             code = 503;
             break;
     }
-    std::string extra = code == 503 ? "Retry-After: 5\r\nCache-Control: no-store\r\n"
-                                    : "Cache-Control: no-store\r\n";
+    std::string extra =
+        code == 503 ? "Retry-After: 5\r\nCache-Control: no-store\r\n" : cache_control(status);
     if (output_ == Output::Health) {
         if (status == PageStatus::Ok) {
             request_->respond(200, "text/plain; charset=utf-8", "ok\n", extra);
@@ -209,7 +270,11 @@ void PendingPage::respond(model::PageStatus status) {
         }
         return;
     }
-    if (output_ == Output::Csv) {
+    if (!xlsx_error_.empty()) {
+        request_->respond(xlsx_error_code_, "text/plain; charset=utf-8", xlsx_error_ + "\n", extra);
+        return;
+    }
+    if (one_section()) {
         const auto& r = run_.results()[csv_section_];
         if (status == PageStatus::Ok) {  // a statement without a result set: no rows
             request_->respond(200, "text/csv; charset=utf-8", "", extra);
@@ -242,6 +307,17 @@ void PendingPage::respond(model::PageStatus status) {
                   render::html_report(*report_, given_, &page, nullptr, trace_), extra);
     }
     run_.results() = std::move(page.sections);  // kept for the access log
+}
+
+// `cache: D` (README, "Report files"): a complete answer may be kept D seconds by
+// nginx and browsers. A partial page, an error and a CSV export (whose headers go
+// out before its end is known) are never kept.
+std::string PendingPage::cache_control(model::PageStatus status) const {
+    bool cacheable =
+        report_->cache.count() > 0 && status == model::PageStatus::Ok &&
+        (output_ == Output::Html || output_ == Output::Json || output_ == Output::Xlsx);
+    if (!cacheable) return "Cache-Control: no-store\r\n";
+    return fmt::format("Cache-Control: public, max-age={}\r\n", report_->cache.count());
 }
 
 // A rendered page (up to max_rows rows a section: megabytes) is framed straight
@@ -289,6 +365,10 @@ void PendingPage::csv_rows(const PGresult* res) {
 
 bool PendingPage::on_rows(model::SectionResult& result, std::size_t section,
                           model::PgResultPtr rows) {
+    if (output_ == Output::Xlsx) {
+        xlsx_->add_rows(rows.get());
+        return state_ != PageState::Done;
+    }
     if (output_ != Output::Csv) return RunListener::on_rows(result, section, std::move(rows));
     csv_rows(rows.get());
     return state_ != PageState::Done;  // the client may have left mid-stream
@@ -309,18 +389,19 @@ void PendingPage::log_access(model::PageStatus status, EndReason reason) const {
     std::string sections;
     double wait = 0;
     for (auto& r : run_.results()) {
-        if (output_ == Output::Csv && &r != &run_.results()[csv_section_]) continue;
+        if (one_section() && &r != &run_.results()[csv_section_]) continue;
         wait += r.wait_ms;
         fmt::format_to(std::back_inserter(sections), "{}{}:{}:{:.1f}ms",
                        sections.empty() ? "" : " ", r.name, model::to_string(r.status),
                        r.elapsed_ms);
     }
     (void)reason;
-    logger->info("{} {} report={} status={} total_ms={:.1f} wait_ms={:.1f} sections=[{}]{}{}{}",
-                 request_->http().method, request_->http().path, report_->name,
-                 model::to_string(status), since_start(), wait, sections,
-                 csv_rows_ ? fmt::format(" rows={}", csv_rows_) : "",
-                 end_note_.empty() ? "" : " end=", end_note_);
+    logger->info(
+        "{} {} report={} status={} total_ms={:.1f} wait_ms={:.1f} sections=[{}]{}{}{}",
+        request_->http().method, request_->http().path, report_->name, model::to_string(status),
+        since_start(), wait, sections,
+        csv_rows_ || xlsx_ ? fmt::format(" rows={}", xlsx_ ? xlsx_->rows() : csv_rows_) : "",
+        end_note_.empty() ? "" : " end=", end_note_);
 }
 
 }  // namespace asyncpage::page

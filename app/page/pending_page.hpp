@@ -11,6 +11,7 @@
 #include "fcgi/request.hpp"
 #include "model/result.hpp"
 #include "page/metrics.hpp"
+#include "page/xlsx_export.hpp"
 #include "pg/pool.hpp"
 #include "reports/params.hpp"
 #include "reports/report.hpp"
@@ -22,6 +23,7 @@ enum class Output {
     Html,    // form + tables
     Json,    // README's "HTTP interface" shape
     Csv,     // one section, streamed in single-row mode
+    Xlsx,    // one section, spooled, built off the loop, then sent (page/xlsx_export.hpp)
     Health,  // /healthz: "ok" or 503
 };
 
@@ -34,6 +36,7 @@ struct PageEnv {
 
 enum class PageState {
     Running,    // tasks waiting for connections or querying
+    Building,   // Excel: rows spooled, the workbook thread runs (build deadline armed)
     Streaming,  // CSV: headers and rows sent; the end is a CSV line, not a status
     Done,       // answered (or the client left); waits for deletion
 };
@@ -59,7 +62,7 @@ class PendingPage final : public run::RunListener {
     // max_rows and a CSV export streams (docs/ARCHITECTURE.md, "The life of a page").
     bool single_row() const override { return true; }
     std::size_t max_rows() const override;
-    bool pipelined() const override { return output_ != Output::Csv; }
+    bool pipelined() const override { return !one_section(); }
     void on_connection_acquired() override { got_connection_ = true; }
     void on_query_started() override { ++env_.metrics.queries_in_flight; }
     void on_query_stopped() override { --env_.metrics.queries_in_flight; }
@@ -77,9 +80,18 @@ class PendingPage final : public run::RunListener {
     void finish(EndReason reason);
     model::PageStatus page_status(bool deadline_passed) const;
     void respond(model::PageStatus status);
+    std::string cache_control(model::PageStatus status) const;
     void send_body(int code, std::string_view content_type, const std::string& body,
                    const std::string& extra);
     void log_access(model::PageStatus status, EndReason reason) const;
+
+    // CSV and Excel export one section; the others are not run.
+    bool one_section() const { return output_ == Output::Csv || output_ == Output::Xlsx; }
+
+    // Excel: the workbook is built once every row is spooled, then sent.
+    void start_build();
+    void on_built(const std::string& error);
+    void on_build_deadline();
 
     // CSV streaming.
     void csv_rows(const PGresult* res);
@@ -101,6 +113,10 @@ class PendingPage final : public run::RunListener {
     std::string csv_buffer_;
     bool csv_header_sent_ = false;
     std::size_t csv_rows_ = 0;
+    std::unique_ptr<XlsxExport> xlsx_;
+    loop::TimerId build_deadline_ = 0;
+    int xlsx_error_code_ = 0;  // the answer when the workbook could not be made
+    std::string xlsx_error_;
     std::string end_note_;  // why the page ended early, for the access log
     bool ended_ = false;    // on_done_ called: the page is the loop's to free
     bool counted_ = false;  // in metrics.pending

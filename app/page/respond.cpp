@@ -19,6 +19,7 @@ void respond_error(fcgi::Request& request, http::Format format, int status,
                             extra);
             break;
         case http::Format::Csv:
+        case http::Format::Xlsx:
             request.respond(status, "text/plain; charset=utf-8", std::string(message) + "\n",
                             extra);
             break;

@@ -228,7 +228,7 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
     // The same test as negotiate_format's (ASCII case-insensitive), so that
     // ?format=CSV is a CSV export here as it is for a job's result.
     if (!http::is_known_format(fields)) {
-        error(*request, format, 400, "format: must be html, json or csv", "format");
+        error(*request, format, 400, "format: must be html, json, csv or xlsx", "format");
         return;
     }
     const auto& report = it->second;
@@ -246,9 +246,10 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
         }
         return;
     }
-    Output output = format == http::Format::Json  ? Output::Json
-                    : format == http::Format::Csv ? Output::Csv
-                                                  : Output::Html;
+    Output output = format == http::Format::Json   ? Output::Json
+                    : format == http::Format::Csv  ? Output::Csv
+                    : format == http::Format::Xlsx ? Output::Xlsx
+                                                   : Output::Html;
     const std::string* run = http::find_field(fields, "run");
     if (output == Output::Html && !reports::mentions_any_param(*report, fields) &&
         !(run && *run == "1")) {
@@ -267,11 +268,14 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
         return;
     }
     std::size_t csv_section = 0;
-    if (output == Output::Csv) {
+    if (output == Output::Csv || output == Output::Xlsx) {
         const std::string* s = http::find_field(fields, "section");
         if (!s && report->sections.size() != 1) {
             error(*request, format, 400,
-                  "section: required for CSV, one of: " + section_names(*report), "section");
+                  std::string("section: required for ") +
+                      (output == Output::Csv ? "CSV" : "Excel") +
+                      ", one of: " + section_names(*report),
+                  "section");
             return;
         }
         if (s) {
@@ -287,6 +291,14 @@ void Router::report_page(std::unique_ptr<fcgi::Request> request, const std::stri
             }
             csv_section = static_cast<std::size_t>(found - secs.begin());
         }
+    }
+    // Each Excel export holds a spool file and, while its workbook is made, a
+    // thread: a worker runs XlsxExport::kMaxActive at once (README, "HTTP interface").
+    if (output == Output::Xlsx && XlsxExport::active() >= XlsxExport::kMaxActive) {
+        error(*request, format, 503,
+              "too many Excel exports in progress on this worker; retry shortly", {},
+              "Retry-After: 5\r\n");
+        return;
     }
     const std::string* trace = http::find_field(fields, "trace");
     bool traced = config_.debug && trace && *trace == "1";

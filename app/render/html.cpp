@@ -56,6 +56,7 @@ ResultOptions report_result_options(const Report& report, const http::Fields& gi
     ResultOptions o;
     o.csv_prefix = url_base() + "/reports/";
     append_url(o.csv_prefix, report.name);
+    o.xlsx_prefix = o.csv_prefix + "?format=xlsx&section=";
     o.csv_prefix += "?format=csv&section=";
     for (const auto& p : report.params) {
         if (const std::string* v = http::find_field(given, p.name)) {

@@ -109,6 +109,14 @@ void append_csv_link(std::string& out, const SectionResult& s, const ResultOptio
     out += " <a class=\"csv\" href=\"";
     append_csv_url(out, s, o);
     out += "\" download>CSV</a>";
+    if (!o.xlsx_prefix.empty()) {
+        std::string url = o.xlsx_prefix;
+        append_url(url, s.name);
+        url += o.csv_suffix;
+        out += " <a class=\"xlsx\" href=\"";
+        esc(out, url);
+        out += "\" download>Excel</a>";
+    }
 }
 
 // Under a table that max_rows cut: how many rows it shows, and where all of them

@@ -15,6 +15,9 @@ struct ResultOptions {
     // "/jobs/ID/result?format=csv&section=" and "".
     std::string csv_prefix;
     std::string csv_suffix;
+    // The Excel link beside the CSV one: xlsx_prefix + section + csv_suffix; none
+    // when empty (a job's stored result has no Excel export).
+    std::string xlsx_prefix;
     // Plain text for the timeout notices: "the report's 3 s timeout".
     std::string timeout_limit;
 };

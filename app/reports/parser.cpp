@@ -50,9 +50,9 @@ std::optional<std::pair<std::string, std::string_view>> header_entry(std::string
 
 // The header keys this parser knows (README, "Report files"); any other
 // `-- word: ...` line is a comment.
-constexpr std::string_view kHeaderKeys[] = {"title",       "description", "param",
-                                            "timeout",     "parallel",    "job",
-                                            "concurrency", "max_rows",    "section"};
+constexpr std::string_view kHeaderKeys[] = {"title",    "description", "param",       "timeout",
+                                            "parallel", "job",         "concurrency", "max_rows",
+                                            "section",  "cache"};
 
 // Levenshtein distance, for the typo warning only (keys are a few letters long).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -238,6 +238,21 @@ class ReportParser {
                 return false;
             }
             report_.max_rows = n;
+        } else if (key == "cache") {
+            // Cache-Control's max-age counts whole seconds; a shorter or fractional
+            // window would be rounded silently, so it is refused instead.
+            auto d = parse_duration(value);
+            if (!d || d->count() <= 0 || d->count() % 1000 != 0) {
+                fail(line, "cache: expected a whole number of seconds such as 60s or 5m, got '" +
+                               std::string(value) + "'");
+                return false;
+            }
+            if (*d > kMaxDuration) {
+                fail(line, "cache: '" + std::string(value) + "' is longer than " +
+                               std::string(kMaxDurationText));
+                return false;
+            }
+            report_.cache = std::chrono::duration_cast<std::chrono::seconds>(*d);
         }
         return true;
     }

@@ -56,6 +56,9 @@ struct Report {
     bool job = false;
     int concurrency = 0;  // 0: no per-report cap beyond report_share
     int max_rows = 0;     // rows of a section in an HTML or JSON page; 0: the config's
+    // `cache: D`: answers that succeed may be cached this long (Cache-Control: public,
+    // max-age); 0: never (no-store).
+    std::chrono::seconds cache{0};
     // Lines that load fine but are likely mistakes (a header comment whose word is
     // within two letters of a key: "-- tiemout: 3s"); `check` prints them.
     std::vector<ParseError> warnings;

@@ -259,6 +259,7 @@ start_nginx() {
     sed -e "s|^\([[:space:]]*\)listen 80;|\1listen 127.0.0.1:$port;|" \
         -e '/listen \[::\]:80;/d' \
         -e "s|unix:/run/asyncpage/asyncpage.sock|unix:$TMP/live/asyncpage.sock|" \
+        -e "s|fastcgi_cache_path /var/cache/nginx-asyncpage |fastcgi_cache_path $dir/cache |" \
         "$ROOT/etc/nginx/sites-available/asyncpage" >"$site"
     grep -q "listen 127.0.0.1:$port;" "$site" || return 1
     NGINX_CONF="$dir/nginx.conf"

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 extern char** environ;
@@ -123,7 +124,12 @@ double seconds_since(Clock::time_point start) {
 ExecArgs::ExecArgs(std::vector<std::string> args, const std::map<std::string, std::string>& env)
     : args_(std::move(args)) {
     for (char** e = environ; *e != nullptr; ++e) {
-        if (std::strncmp(*e, "ASYNCPAGE_", 10) != 0) env_.emplace_back(*e);
+        if (std::strncmp(*e, "ASYNCPAGE_", 10) == 0) continue;
+        // A variable given in `env` replaces the inherited one (getenv would find
+        // the first of two).
+        std::string_view entry(*e);
+        if (env.contains(std::string(entry.substr(0, entry.find('='))))) continue;
+        env_.emplace_back(*e);
     }
     for (const auto& [k, v] : env)
         env_.push_back(k + "=" + v);

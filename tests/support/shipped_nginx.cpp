@@ -43,6 +43,9 @@ ShippedNginx::ShippedNginx(const fs::path& socket, Adjust adjust)
           // The site includes fastcgi_params by a relative name: a copy beside it.
           write_file(dir / "fastcgi_params", read_file("/etc/nginx/fastcgi_params"));
           std::string site = render_shipped_site(read_file(shipped_site()), sock, port);
+          // The site's cache directory is a system path: one in the test's prefix.
+          replace_once(site, "fastcgi_cache_path /var/cache/nginx-asyncpage ",
+                       "fastcgi_cache_path " + (dir / "fastcgi_cache").string() + " ");
           std::string extra;
           if (adjust) adjust(site, extra, dir);
           write_file(dir / "site.conf", site);

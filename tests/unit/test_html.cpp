@@ -316,7 +316,9 @@ BOOST_AUTO_TEST_CASE(result_table) {
         has(html,
             "<section>\n<h2>totals <span class=\"badge ok\">ok</span> <span class=\"meta\">"
             "4.0 ms</span> <a class=\"csv\" href=\"/reports/orders?format=csv&amp;"
-            "section=totals&amp;region=north%20%26%20south&amp;lim=5\" download>CSV</a></h2>\n"
+            "section=totals&amp;region=north%20%26%20south&amp;lim=5\" download>CSV</a>"
+            " <a class=\"xlsx\" href=\"/reports/orders?format=xlsx&amp;section=totals&amp;"
+            "region=north%20%26%20south&amp;lim=5\" download>Excel</a></h2>\n"
             "<div class=\"scroll\"><table>\n<thead><tr><th>region</th><th>total</th><th>n</th>"
             "</tr></thead>\n<tbody>\n"
             "<tr><td>north</td><td class=\"n\">10.50</td><td class=\"n\">3</td></tr>\n"
