@@ -15,6 +15,7 @@
 #include "core/text.hpp"
 #include "core/units.hpp"
 #include "reports/param_grammar.hpp"
+#include "reports/presentation.hpp"
 #include "reports/sql_lexer.hpp"
 
 namespace asyncpage::reports {
@@ -50,9 +51,9 @@ std::optional<std::pair<std::string, std::string_view>> header_entry(std::string
 
 // The header keys this parser knows (README, "Report files"); any other
 // `-- word: ...` line is a comment.
-constexpr std::string_view kHeaderKeys[] = {"title",    "description", "param",       "timeout",
-                                            "parallel", "job",         "concurrency", "max_rows",
-                                            "section",  "cache"};
+constexpr std::string_view kHeaderKeys[] = {
+    "title",    "description", "param", "timeout", "parallel", "job", "concurrency",
+    "max_rows", "section",     "cache", "chart",   "format",   "link"};
 
 // Levenshtein distance, for the typo warning only (keys are a few letters long).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -169,6 +170,10 @@ class ReportParser {
             }
             return true;
         }
+        if (is_presentation_key(key)) {
+            fail(line, key + ": a presentation line belongs after a '-- section: NAME' line");
+            return false;
+        }
         if (key != "param") {
             auto [it, fresh] = header_keys_.emplace(key, line);
             if (!fresh) {
@@ -263,6 +268,8 @@ class ReportParser {
                  "section name '" + raw.name + "' must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
             return false;
         }
+        Presentation presentation;
+        if (!presentation_lines(raw, presentation)) return false;
         for (const Section& s : report_.sections) {
             if (s.name == raw.name) {
                 fail(raw.line, "section '" + raw.name + "' is defined twice (first on line " +
@@ -335,9 +342,37 @@ class ReportParser {
         s.name = raw.name;
         s.line = raw.line;
         s.sql = std::move(rw.sql);
+        s.presentation = std::move(presentation);
         for (const std::string& name : rw.names)
             s.param_index.push_back(param_index(name));
         report_.sections.push_back(std::move(s));
+        return true;
+    }
+
+    // The `-- chart:`, `-- format:` and `-- link:` lines among the comments between
+    // the section line and its SQL. They stay in the SQL text as the comments they
+    // are; one further down, inside the query, is refused rather than ignored.
+    bool presentation_lines(const RawSection& raw, Presentation& p) {
+        bool in_sql = false;
+        for (std::size_t k = 0; k < raw.body.size(); ++k) {
+            const int line = raw.line + 1 + static_cast<int>(k);
+            std::string_view t = trim(raw.body[k]);
+            auto entry = header_entry(t);
+            if (entry && is_presentation_key(entry->first)) {
+                if (in_sql) {
+                    fail(line, "section '" + raw.name + "': " + entry->first +
+                                   ": presentation lines go between the section line and its SQL");
+                    return false;
+                }
+                std::string problem;
+                if (!parse_presentation_line(entry->first, entry->second, line, p, problem)) {
+                    fail(line, "section '" + raw.name + "': " + problem);
+                    return false;
+                }
+                continue;
+            }
+            if (!t.empty() && t.substr(0, 2) != "--") in_sql = true;
+        }
         return true;
     }
 
