@@ -42,7 +42,7 @@ std::string number_label(double v, double step, double magnitude) {
     int decimals = s >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(s) - 1e-9));
     decimals = std::clamp(decimals, 0, 12);
     double shown = v / div;
-    if (std::fabs(shown) < s * 1e-9) shown = 0;  // no "-0"
+    if (std::fabs(shown) < s * 1e-9) return "0";  // no "-0", no "0M"
     return group_thousands(fixed(shown, decimals)) + suffix;
 }
 

@@ -549,7 +549,8 @@ void append_chart(std::string& out, const model::Table& table, const Chart& c,
             title = "Pie chart of " + c.y[0] + " by " + c.x;
             break;
     }
-    out += "<figure class=\"chart\"><svg role=\"img\" class=\"chart ";
+    // "chart-line", not "line": a plain class such as "bar" is the trace timeline's.
+    out += "<figure class=\"chart\"><svg role=\"img\" class=\"chart chart-";
     out += reports::to_string(c.kind);
     out += "\" viewBox=\"0 0 ";
     num(out, kWidth);

@@ -195,11 +195,14 @@ void append_section(std::string& out, const SectionResult& s, const ResultOption
     switch (s.status) {
         case SectionStatus::Ok: {
             const reports::Presentation* p = presentation_of(o, s.name);
-            if (p && s.table.columns() > 0) {
+            if (p && s.table.columns() > 0 && !p->charts.empty()) {
+                // Side by side where the page is wide enough (asyncpage.css).
+                out += "<div class=\"charts\">\n";
                 for (std::size_t k = 0; k < p->charts.size(); ++k) {
                     append_chart(out, s.table, p->charts[k],
                                  "chart-" + s.name + "-" + std::to_string(k));
                 }
+                out += "</div>\n";
             }
             append_table(out, s.table, s.truncated, p);
             if (s.truncated) append_truncated(out, s, o);

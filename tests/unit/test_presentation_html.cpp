@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(charts_are_inline_svg_above_the_table) {
     BOOST_TEST(months.find("<svg") < months.find("<table"));
     std::string svg = between(months, "<svg", "</svg>");
     BOOST_TEST(has(svg,
-                   "<svg role=\"img\" class=\"chart line\" viewBox=\"0 0 480 260\" "
+                   "<svg role=\"img\" class=\"chart chart-line\" viewBox=\"0 0 480 260\" "
                    "aria-labelledby=\"chart-months-0-title\"><title id=\"chart-months-0-"
                    "title\">Line chart of revenue and orders by month</title>"));
     // No fixed size: it scales to the page (a phone's too).
@@ -111,8 +111,8 @@ BOOST_AUTO_TEST_CASE(charts_are_inline_svg_above_the_table) {
     BOOST_TEST(has(svg, "<title>2025-03: revenue -1,200</title>"));
 
     std::string regions = between(html, "<h2>regions", "</section>");
-    BOOST_TEST(has(regions, "class=\"chart bar\""));
-    BOOST_TEST(has(regions, "class=\"chart pie\""));
+    BOOST_TEST(has(regions, "class=\"chart chart-bar\""));
+    BOOST_TEST(has(regions, "class=\"chart chart-pie\""));
     BOOST_TEST(has(regions, "id=\"chart-regions-1-title\">Pie chart of revenue by region"));
     BOOST_TEST(has(regions, ">south (75.0%)</text>"));
     // Patterns, so slices read without colour; their ids are the chart's own.
@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(job_results_have_their_charts_and_a_gone_report_plain_table
     j.created_at = j.started_at = j.finished_at = "2026-11-21T22:10:00+00:00";
     j.json = "{}";
     std::string fragment = html_job_result(&r, j, p, true);
-    BOOST_TEST(has(fragment, "<svg role=\"img\" class=\"chart line\""));
+    BOOST_TEST(has(fragment, "<svg role=\"img\" class=\"chart chart-line\""));
     BOOST_TEST(has(fragment, "41,290"));
     BOOST_TEST(markup::check_markup(fragment) == "");
     std::string gone = html_job_result(nullptr, j, p, true);
