@@ -87,8 +87,9 @@ BOOST_AUTO_TEST_SUITE(assets)
 BOOST_AUTO_TEST_CASE(pages_link_their_assets_and_inline_nothing) {
     Stack& s = e2e_stack();
     const std::string id = start_job();
-    const std::set<std::string> report = {"asyncpage.css", "report.js"};
-    const std::set<std::string> job = {"asyncpage.css", "job.css", "job.js"};
+    // table_sort.js: sortable result tables (a job's result arrives in its page).
+    const std::set<std::string> report = {"asyncpage.css", "report.js", "table_sort.js"};
+    const std::set<std::string> job = {"asyncpage.css", "job.css", "job.js", "table_sort.js"};
     const std::vector<std::pair<std::string, std::set<std::string>>> pages = {
         {"/", {"asyncpage.css"}},
         {"/reports/html_escape", report},
