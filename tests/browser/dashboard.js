@@ -160,6 +160,50 @@ async function linksLeadToTheRightReport(browser) {
   await context.close();
 }
 
+// The rollup job (sql/reports/rollup.sql) through its form: its result arrives in
+// the wait screen (job.js inserts it) with its two charts, its headers sortable
+// (table_sort.js enhances inserted tables too), and change_pct, with negative
+// values and a NULL, sorts by value with the NULL last; a month leads to the
+// orders of that month.
+async function rollupJobResult(browser) {
+  const { context, page, csp, errors } = await watchedPage(browser);
+  await page.goto(`${base}/reports/rollup`);
+  await page.fill('input[name=step]', '0.05');  // 20 months, ~1 s
+  await Promise.all([page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/), page.click('#run-form button[type=submit]')]);
+  const charts = page.locator('#job-result svg[role=img]');
+  await charts.first().waitFor({ state: 'visible', timeout: 30000 });
+  assert.equal(await charts.count(), 2);
+  assert.equal(await charts.nth(1).locator('title').first().textContent(), 'Bar chart of change_pct by month');
+  // Negative bars hang below the zero line.
+  const zero = await charts.nth(1).locator('line.zero').boundingBox();
+  const below = await charts.nth(1).locator('g.series rect').evaluateAll((rects, y) =>
+    rects.filter((r) => r.getBoundingClientRect().top >= y - 0.5).length, zero.y);
+  assert.ok(below >= 1, 'some month fell from the one before: a bar below zero');
+  const table = page.locator('#job-result table');
+  const header = table.locator('th', { hasText: 'change_pct' });
+  await header.locator('button').waitFor();  // enhanced after it was inserted
+  const index = await header.evaluate((th) => th.cellIndex);
+  await header.locator('button').click();
+  const cells = await table.locator(`tbody tr td:nth-child(${index + 1})`).evaluateAll((tds) =>
+    tds.map((td) => (td.classList.contains('null') ? null : Number(td.innerText.replace(/,/g, '')))));
+  const values = cells.filter((v) => v !== null);
+  console.log(`rollup change_pct ascending: ${cells.join(' ')}`);
+  assert.ok(values.some((v) => v < 0) && values.some((v) => v > 0), 'negative and positive changes');
+  assert.deepEqual(values, [...values].sort((a, b) => a - b), 'ascending by value, negatives first');
+  assert.equal(cells[cells.length - 1], null, 'the first month (no change: NULL) sorts last');
+  // A month leads to the orders of that month.
+  const month = table.locator('tbody tr td a').first();
+  const text = (await month.innerText()).trim();
+  await Promise.all([page.waitForURL(/\/reports\/orders\?/), month.click()]);
+  assert.equal(new URL(page.url()).searchParams.get('month'), `${text}-01`);
+  const last = await sectionOf(page, 'summary').locator('tbody td').nth(4).getAttribute('title');
+  const lastShown = await sectionOf(page, 'summary').locator('tbody td').nth(4).innerText();
+  assert.ok((last || lastShown).startsWith(text), `the orders are of ${text}: ${last || lastShown}`);
+  assert.deepEqual(errors, [], 'no console errors');
+  assert.deepEqual(csp.violations, [], 'nothing refused by the Content-Security-Policy');
+  await context.close();
+}
+
 async function withoutJavaScript(browser) {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
@@ -171,5 +215,6 @@ async function withoutJavaScript(browser) {
   await context.close();
 }
 
-runChecks([chartsVisible, fitsAPhone, sortsNumbersAsNumbers, linksLeadToTheRightReport, withoutJavaScript],
+runChecks([chartsVisible, fitsAPhone, sortsNumbersAsNumbers, linksLeadToTheRightReport, rollupJobResult,
+  withoutJavaScript],
   'dashboard checks passed');
