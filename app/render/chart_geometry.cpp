@@ -119,9 +119,9 @@ std::vector<XLabel> category_labels(const ChartData& data, const Box& box, doubl
     std::size_t longest = 1;
     for (const auto& l : data.labels)
         longest = std::max(longest, l.size());
-    // About 6.5 units a character at the labels' size, plus a gap.
+    // About 7.2 units a character at the labels' size, plus a gap.
     auto fit = static_cast<std::size_t>(
-        std::max(1.0, box.width / (6.5 * static_cast<double>(longest) + 8)));
+        std::max(1.0, box.width / (7.2 * static_cast<double>(longest) + 8)));
     std::size_t stride = label_stride(n, fit);
     (void)slot_width;
     for (std::size_t i = 0; i < n; i += stride)
@@ -184,11 +184,12 @@ Axis number_axis(double lo, double hi, int target, bool include_zero) {
     return a;
 }
 
-Axis time_axis(double lo, double hi, int target) {
+Axis time_axis(double lo, double hi, int target, bool dates) {
     if (lo > hi) std::swap(lo, hi);
     if (lo == hi) {
-        lo -= 43200;
-        hi += 43200;
+        const double pad = dates ? 86400 : 43200;
+        lo -= pad;
+        hi += pad;
     }
     Axis a;
     a.min = lo;
@@ -200,7 +201,7 @@ Axis time_axis(double lo, double hi, int target) {
                                         120,   300,   600,   900,   1800,   3600,  7200,
                                         10800, 21600, 43200, 86400, 172800, 604800};
     for (double step : kSteps) {
-        if (span / step > target) continue;
+        if (span / step > target || (dates && step < 86400)) continue;
         for (double t = std::ceil(lo / step) * step; t <= hi + 1e-6; t += step)
             a.ticks.push_back({t, time_label(t, step, false, false)});
         return a;
@@ -258,6 +259,7 @@ ChartData chart_data(const model::Table& table, const reports::Chart& chart) {
     if (chart.kind == reports::ChartKind::Line) {
         if (is_number_type(xt)) d.x_kind = XKind::Number;
         if (is_time_type(xt)) d.x_kind = XKind::Time;
+        d.x_dates = xt == model::pg_type::kDate;
     }
     const std::size_t rows = table.rows();
     // Dates that are all first days of months are months: "2026-03".
@@ -328,7 +330,22 @@ LinePlot line_plot(const ChartData& data, const Box& box) {
             xhi = have ? std::max(xhi, *x) : *x;
             have = true;
         }
-        Axis xa = data.x_kind == XKind::Time ? time_axis(xlo, xhi, 6) : number_axis(xlo, xhi, 6);
+        // As many ticks as their labels fit side by side (about 7.2 units a
+        // character, and room for a label moved to end at the plot's edge).
+        Axis xa;
+        for (int target = 6; target >= 2; --target) {
+            xa = data.x_kind == XKind::Time ? time_axis(xlo, xhi, target, data.x_dates)
+                                            : number_axis(xlo, xhi, target);
+            std::size_t longest = 1;
+            for (const Tick& t : xa.ticks)
+                longest = std::max(longest, t.label.size());
+            const double need = 1.25 * 7.2 * static_cast<double>(longest) + 8;
+            const double gap =
+                xa.ticks.size() < 2
+                    ? box.width
+                    : box.width * (xa.fraction(xa.ticks[1].value) - xa.fraction(xa.ticks[0].value));
+            if (gap >= need) break;
+        }
         for (std::size_t i = 0; i < n; ++i) {
             if (data.x[i]) xs[i] = box.left + box.width * xa.fraction(*data.x[i]);
         }

@@ -35,8 +35,10 @@ Axis number_axis(double lo, double hi, int target = 5, bool include_zero = false
 // `lo` and `hi` are seconds since 1970 UTC. Ticks at whole seconds, minutes,
 // hours, days, months or years, the smallest step that gives at most `target`;
 // labels say as much as the step needs ("2026-03", "2026-03-14", "03-14 20:00").
-// The axis spans exactly [lo, hi] (a day around a single instant).
-Axis time_axis(double lo, double hi, int target = 6);
+// The axis spans exactly [lo, hi] (a day around a single instant). With `dates`
+// (a date column) no step is shorter than a day, and a single day gets a day on
+// either side.
+Axis time_axis(double lo, double hi, int target = 6, bool dates = false);
 
 // How the x values of a chart are placed.
 enum class XKind {
@@ -55,6 +57,7 @@ struct ChartData {
     XKind x_kind = XKind::Category;
     std::vector<std::string> labels;       // per row: the x value as shown
     std::vector<std::optional<double>> x;  // per row, Number and Time only
+    bool x_dates = false;                  // Time: the x column is a date (whole days)
     std::vector<Series> series;
     std::string problem;  // a column the result does not have; nothing to draw then
 };

@@ -274,7 +274,32 @@ BOOST_AUTO_TEST_CASE(crowded_category_labels_are_thinned) {
     BOOST_TEST(p.x_labels[0].text == "2025-10");
     // Labels do not overlap: each is at least its text's width from the next.
     for (std::size_t i = 1; i < p.x_labels.size(); ++i)
-        BOOST_TEST(p.x_labels[i].x - p.x_labels[i - 1].x >= 6.5 * 7);
+        BOOST_TEST(p.x_labels[i].x - p.x_labels[i - 1].x >= 7.2 * 7);
+}
+
+BOOST_AUTO_TEST_CASE(dates_get_whole_days_and_time_labels_do_not_overlap) {
+    // A date column: never ticks between days, even around a single day.
+    Axis one = time_axis(day(20161), day(20161), 6, true);
+    BOOST_TEST_REQUIRE(one.ticks.size() == 3u);
+    BOOST_TEST(one.ticks[0].label == "2025-03-13");
+    BOOST_TEST(one.ticks[1].label == "2025-03-14");
+    auto single = model::make_table({{"d", t::kDate}, {"v", t::kInt4}}, {{"2025-03-14", "7"}});
+    LinePlot q = line_plot(chart_data(single, chart(ChartKind::Line, "d", {"v"})), kBox);
+    for (const XLabel& l : q.x_labels)
+        BOOST_TEST(l.text.size() == 10u, l.text);
+    // Forty days of dates on a 400-unit axis: few enough labels to read.
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    for (int i = 0; i < 40; ++i) {
+        int d = 1 + i % 30;
+        rows.push_back({std::string(i < 30 ? "2026-10-" : "2026-11-") + (d < 10 ? "0" : "") +
+                            std::to_string(d),
+                        "1"});
+    }
+    auto days = model::make_table({{"d", t::kDate}, {"v", t::kInt4}}, rows);
+    LinePlot p = line_plot(chart_data(days, chart(ChartKind::Line, "d", {"v"})), kBox);
+    BOOST_TEST_REQUIRE(p.x_labels.size() >= 2u);
+    for (std::size_t i = 1; i < p.x_labels.size(); ++i)
+        BOOST_TEST(p.x_labels[i].x - p.x_labels[i - 1].x >= 7.2 * 10);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
