@@ -171,8 +171,14 @@ class ReportParser {
             return true;
         }
         if (is_presentation_key(key)) {
-            fail(line, key + ": a presentation line belongs after a '-- section: NAME' line");
-            return false;
+            // Most likely a misplaced presentation line; but it may be a plain
+            // comment ("-- link: see the wiki"), which must not stop the report.
+            report_.warnings.push_back(
+                ParseError{report_.file, line,
+                           "warning: " + key +
+                               ": presentation lines go after a '-- section: NAME' line; this one "
+                               "is a comment"});
+            return true;
         }
         if (key != "param") {
             auto [it, fresh] = header_keys_.emplace(key, line);
@@ -351,7 +357,8 @@ class ReportParser {
 
     // The `-- chart:`, `-- format:` and `-- link:` lines among the comments between
     // the section line and its SQL. They stay in the SQL text as the comments they
-    // are; one further down, inside the query, is refused rather than ignored.
+    // are. One further down, inside the query, is a comment there ("-- format:
+    // YYYY-MM" beside a to_char), with a warning in case it was meant.
     bool presentation_lines(const RawSection& raw, Presentation& p) {
         bool in_sql = false;
         for (std::size_t k = 0; k < raw.body.size(); ++k) {
@@ -360,9 +367,12 @@ class ReportParser {
             auto entry = header_entry(t);
             if (entry && is_presentation_key(entry->first)) {
                 if (in_sql) {
-                    fail(line, "section '" + raw.name + "': " + entry->first +
-                                   ": presentation lines go between the section line and its SQL");
-                    return false;
+                    report_.warnings.push_back(ParseError{
+                        report_.file, line,
+                        "warning: section '" + raw.name + "': " + entry->first +
+                            ": presentation lines go between the section line and its SQL; "
+                            "this one is a comment"});
+                    continue;
                 }
                 std::string problem;
                 if (!parse_presentation_line(entry->first, entry->second, line, p, problem)) {

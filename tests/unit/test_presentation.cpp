@@ -108,11 +108,31 @@ BOOST_AUTO_TEST_CASE(malformed_lines_name_their_line) {
     expect_error(section("-- link: a = /x?id={}\n"), 3, "expected {COLUMN}");
     expect_error(section("-- link: a = /x?id=b}\n"), 3, "'}' without '{'");
     expect_error(section("-- link: a = /x\n-- link: a = /y\n"), 4, "given a link twice");
-    // Only after a section line, and before its SQL.
-    expect_error("-- title: t\n-- chart: line x=a y=b\n-- section: s\nSELECT 1\n", 2,
-                 "belongs after a '-- section: NAME' line");
-    expect_error("-- section: s\nSELECT 1 AS a\n-- link: a = /x\nFROM t\n", 3,
-                 "between the section line and its SQL");
+}
+
+// Elsewhere (the header, inside the SQL) such a line is a comment, as any other
+// `-- word:` line there; `check` warns, since it was probably meant.
+BOOST_AUTO_TEST_CASE(misplaced_lines_are_comments_with_a_warning) {
+    Report r = parse_ok(
+        "-- title: t\n"
+        "-- link: see the wiki\n"  // 2
+        "-- section: s\n"
+        "-- format: a money\n"  // 4
+        "SELECT to_char(now(), 'YYYY-MM') AS a\n"
+        "-- format: YYYY-MM, as the month column reads\n"  // 6
+        "-- chart: line x=a y=b\n");                       // 7
+    const Presentation& p = r.sections[0].presentation;
+    BOOST_TEST(p.formats.size() == 1u);
+    BOOST_TEST(p.charts.empty());
+    BOOST_TEST_REQUIRE(r.warnings.size() == 3u);
+    BOOST_TEST(r.warnings[0].line == 2);
+    BOOST_TEST(r.warnings[0].message.find("go after a '-- section: NAME' line") !=
+               std::string::npos);
+    BOOST_TEST(r.warnings[1].line == 6);
+    BOOST_TEST(r.warnings[1].message.find("between the section line and its SQL") !=
+               std::string::npos);
+    BOOST_TEST(r.warnings[2].line == 7);
+    BOOST_TEST(r.sections[0].sql.find("-- chart: line") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(links_are_relative_or_http) {
