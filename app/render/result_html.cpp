@@ -75,14 +75,15 @@ void append_table(std::string& out, const Table& t, bool truncated,
             view[c].link = p->link_of(t.column_name(c));
         }
         view[c].kind = value_class(t.column_type(c), view[c].format);
-        // Headers say how their column sorts (assets/table_sort.js): numbers and
-        // times by the value in data-v (or the text), the rest as text.
+        // Headers say how their column sorts (assets/table_sort.js): numbers by
+        // value (a cell's data-v, else its text without the grouping commas),
+        // times by the exact value (the title, else the text), the rest as text.
         switch (view[c].kind) {
             case ValueClass::Number:
                 out += "<th scope=\"col\" class=\"n\" data-type=\"number\">";
                 break;
             case ValueClass::Time:
-                out += "<th scope=\"col\" data-type=\"number\">";
+                out += "<th scope=\"col\" data-type=\"time\">";
                 break;
             case ValueClass::Text:
                 out += "<th scope=\"col\">";

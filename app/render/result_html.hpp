@@ -29,8 +29,9 @@ struct ResultOptions {
 // The page's status notice and line, then one <section> per section with its status
 // badge, its charts (render/chart_svg.hpp), its table (NULL cells empty
 // <td class="null">; values formatted by render/value_format.hpp, number and time
-// columns' headers marked data-type for assets/table_sort.js, cells whose text is
-// not their value carrying it in data-v; linked columns' cells as <a>) or notice,
+// columns' headers marked data-type for assets/table_sort.js, a cell whose text
+// cannot be sorted by carrying its value in data-v; linked columns' cells as
+// <a>) or notice,
 // and for ok sections the CSV link; under a table that max_rows cut (SectionResult::truncated),
 // "First N rows only" and the CSV link again.
 void append_result(std::string& out, const model::PageResult& result, const ResultOptions& options);

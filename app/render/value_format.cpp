@@ -126,16 +126,13 @@ std::optional<std::string> times_hundred(std::string_view value) {
 void format_number_cell(std::string_view value, int decimals, FormattedValue& out) {
     if (auto g = grouped_number(value, decimals)) {
         out.text = std::move(*g);
-        out.sort.assign(value);
     } else {
         out.text.assign(value);
     }
 }
 
 void format_time_cell(std::string_view value, bool date_only, FormattedValue& out) {
-    if (auto t = parse_time(value)) {
-        out.sort.clear();
-        append_double(out.sort, *t, 6);
+    if (parse_time(value)) {
         // Truncated, as date_trunc does: "20:02:02.9" is still 20:02:02.
         std::size_t keep = date_only ? 10 : 19;
         if (looks_like_timestamp(value) || (date_only && looks_like_date(value))) {
@@ -180,7 +177,6 @@ void format_value(std::string_view value, Oid type, const ColumnFormat* format,
     const FormatKind kind = format ? format->kind : FormatKind::Raw;
     if (format && kind == FormatKind::Raw) {
         out.text.assign(value);
-        if (is_number_type(type)) out.sort.assign(value);
         return;
     }
     switch (kind) {
@@ -195,7 +191,6 @@ void format_value(std::string_view value, Oid type, const ColumnFormat* format,
                 if (auto r = round_decimal(*p, 1)) {
                     if (r->size() > 2 && r->substr(r->size() - 2) == ".0") r->resize(r->size() - 2);
                     out.text = group_thousands(*r) + "%";
-                    out.sort.assign(value);
                     out.title.assign(value);
                     return;
                 }

@@ -28,7 +28,11 @@ ValueClass value_class(Oid type, const reports::ColumnFormat* format);
 struct FormattedValue {
     std::string text;   // what is shown
     std::string title;  // the exact value when `text` is not it; else empty
-    std::string sort;   // the value to sort by (a number); empty: sort by text
+    // The number to sort by when the text will not do ("1.5 MiB"); empty: the
+    // text sorts (assets/table_sort.js reads grouped numbers, percentages and,
+    // through the title when there is one, timestamps). Kept rare: it is bytes on
+    // every row of a page.
+    std::string sort;
 };
 
 // Formats `value` (PostgreSQL's text of a column of `type`) into `out` (reused

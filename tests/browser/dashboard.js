@@ -122,6 +122,13 @@ async function sortsNumbersAsNumbers(browser) {
   assert.equal(await header.getAttribute('aria-sort'), null);
   const revenue = asNumbers(await columnValues(table, 4));
   assert.deepEqual(revenue, [...revenue].sort((a, b) => a - b));
+  // Dates sort by time: the months' newest first after two clicks.
+  const months = sectionOf(page, 'months').locator('table');
+  const monthHeader = months.locator('th', { hasText: 'month' });
+  const days = await columnValues(months, 0);
+  await monthHeader.locator('button').click();
+  await monthHeader.locator('button').click();
+  assert.deepEqual(await columnValues(months, 0), [...days].sort().reverse());
   console.log(`sorted units ${up.join(' ')}`);
   assert.deepEqual(errors, [], 'no console errors');
   await context.close();
@@ -139,6 +146,17 @@ async function linksLeadToTheRightReport(browser) {
   const customer = sectionOf(page, 'customer').locator('tbody tr').first();
   assert.equal((await customer.locator('td').first().innerText()).trim(), id);
   assert.equal((await customer.locator('td').nth(1).innerText()).trim(), name);
+  // Orders: timestamps sort by their exact value (the title; the text stops at
+  // the second).
+  await page.goto(`${base}/reports/orders?run=1&lim=50`);
+  const orders = sectionOf(page, 'orders').locator('table');
+  await orders.locator('th', { hasText: 'created' }).locator('button').click();
+  const created = await orders.locator('tbody tr td:nth-child(2)').evaluateAll((tds) =>
+    tds.map((td) => td.getAttribute('title') || td.innerText));
+  const times = created.map((t) => Date.parse(t.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1').replace(/([+-]\d\d)$/, '$1:00')));
+  assert.ok(times.every((t) => !isNaN(t)), `timestamps parse: ${created.slice(0, 3)}`);
+  assert.deepEqual(times, [...times].sort((a, b) => a - b), 'oldest first');
+  assert.ok(times[0] < times[times.length - 1], 'not all the same time');
   // Orders: the customer column leads to that order's customer.
   await page.goto(`${base}/reports/orders?run=1&lim=5`);
   const order = sectionOf(page, 'orders').locator('tbody tr').first();

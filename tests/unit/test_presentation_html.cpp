@@ -126,16 +126,17 @@ BOOST_AUTO_TEST_CASE(cells_are_formatted_and_keep_their_value) {
     std::string html = html_report(r, {{"run", "1"}}, &p, nullptr, false);
     std::string table = between(html, "<table class=\"results\">", "</table>");
     BOOST_TEST(has(table, "<th scope=\"col\" class=\"n\" data-type=\"number\">revenue</th>"));
-    BOOST_TEST(has(table, "<th scope=\"col\" data-type=\"number\">created</th>"));
+    BOOST_TEST(has(table, "<th scope=\"col\" data-type=\"time\">created</th>"));
     BOOST_TEST(has(table, "<th scope=\"col\">customer</th>"));
-    BOOST_TEST(has(table, "<td class=\"n\" data-v=\"81198121.781\">81,198,121.78</td>"));
-    BOOST_TEST(has(table, "<td class=\"n\" data-v=\"-1200\">-1,200.00</td>"));
-    BOOST_TEST(has(table, "<td class=\"n\" data-v=\"41290\">41,290</td>"));
-    BOOST_TEST(has(table, "<td class=\"n\">12</td>"));  // nothing to keep
-    BOOST_TEST(has(table, "<td class=\"n\" title=\"0.125\" data-v=\"0.125\">12.5%</td>"));
-    BOOST_TEST(has(table,
-                   "<td title=\"2026-11-28 20:02:02.382417+00\" "
-                   "data-v=\"1795896122.382417\">2026-11-28 20:02:02</td>"));
+    BOOST_TEST(has(table, "<td class=\"n\">81,198,121.78</td>"));
+    BOOST_TEST(has(table, "<td class=\"n\">-1,200.00</td>"));
+    BOOST_TEST(has(table, "<td class=\"n\">41,290</td>"));
+    BOOST_TEST(has(table, "<td class=\"n\">12</td>"));
+    // Only bytes keep their value for sorting (table_sort.js reads the rest from
+    // the text, and times from the title): no data-v on every row otherwise.
+    BOOST_TEST(!has(table, "data-v="));
+    BOOST_TEST(has(table, "<td class=\"n\" title=\"0.125\">12.5%</td>"));
+    BOOST_TEST(has(table, "<td title=\"2026-11-28 20:02:02.382417+00\">2026-11-28 20:02:02</td>"));
     BOOST_TEST(has(table, "<td class=\"null\"></td>"));
 }
 
@@ -150,11 +151,11 @@ BOOST_AUTO_TEST_CASE(links_carry_the_rows_values_percent_encoded) {
     BOOST_TEST(!has(html, evil));
     // The site's prefix in front, each value percent-encoded, the &s escaped.
     BOOST_TEST(has(html,
-                   "<td data-v=\"1735689600.000000\"><a href=\"/sub/reports/orders?month="
+                   "<td><a href=\"/sub/reports/orders?month="
                    "2025-01-01&amp;c=a%26b%20%3C%22x%22%3E%20%2F%3F%23%3D\">2025-01-01</a>"
                    "</td>"));
     // A placeholder whose value is NULL: no link (it would lead nowhere).
-    BOOST_TEST(has(html, "<td data-v=\"1738368000.000000\">2025-02-01</td>"));
+    BOOST_TEST(has(html, "<td>2025-02-01</td>"));
     // Values in chart labels are escaped too.
     BOOST_TEST(has(html, ">a&amp;b &lt;&quot;x&quot;&gt; /?#= (25.0%)</text>"));
 }
@@ -204,8 +205,8 @@ BOOST_AUTO_TEST_CASE(job_results_have_their_charts_and_a_gone_report_plain_table
     BOOST_TEST(markup::check_markup(fragment) == "");
     std::string gone = html_job_result(nullptr, j, p, true);
     BOOST_TEST(!has(gone, "<svg"));
-    BOOST_TEST(has(gone, "<td class=\"n\" data-v=\"41290\">41,290</td>"));      // formatted by type
-    BOOST_TEST(has(gone, "<td data-v=\"1735689600.000000\">2025-01-01</td>"));  // no link
+    BOOST_TEST(has(gone, "<td class=\"n\">41,290</td>"));  // formatted by type
+    BOOST_TEST(has(gone, "<td>2025-01-01</td>"));          // no link
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(rounding_is_exact_and_half_away_from_zero) {
 BOOST_AUTO_TEST_CASE(numbers_by_type_are_grouped_and_keep_their_scale) {
     auto n = fmt("81198121.78", t::kNumeric);
     BOOST_TEST(n.text == "81,198,121.78");
-    BOOST_TEST(n.sort == "81198121.78");  // the raw value sorts
+    BOOST_TEST(n.sort == "");  // the text sorts: table_sort.js drops the commas
     BOOST_TEST(n.title == "");
     BOOST_TEST(fmt("12.50", t::kNumeric).text == "12.50");  // scale kept: not 12.5
     BOOST_TEST(fmt("1000000", t::kInt8).text == "1,000,000");
@@ -79,18 +79,18 @@ BOOST_AUTO_TEST_CASE(timestamps_to_the_second_with_the_exact_value_in_the_title)
     auto ts = fmt("2026-11-28 20:02:02.382417+00", t::kTimestamptz);
     BOOST_TEST(ts.text == "2026-11-28 20:02:02");
     BOOST_TEST(ts.title == "2026-11-28 20:02:02.382417+00");
-    BOOST_TEST(ts.sort == "1795896122.382417");  // seconds since 1970, UTC
+    BOOST_TEST(ts.sort == "");  // the title sorts
     // Truncated, not rounded, as date_trunc('second') would.
     BOOST_TEST(fmt("2026-11-28 20:02:02.999", t::kTimestamp).text == "2026-11-28 20:02:02");
     auto whole = fmt("2026-11-28 20:02:02", t::kTimestamp);
     BOOST_TEST(whole.text == "2026-11-28 20:02:02");
     BOOST_TEST(whole.title == "");
     auto other_zone = fmt("2026-11-28 21:02:02+01", t::kTimestamptz);
-    BOOST_TEST(other_zone.sort == "1795896122.000000");
+    BOOST_TEST(other_zone.text == "2026-11-28 21:02:02");
+    BOOST_TEST(other_zone.title == "2026-11-28 21:02:02+01");
     auto d = fmt("2026-11-28", t::kDate);
     BOOST_TEST(d.text == "2026-11-28");
     BOOST_TEST(d.title == "");
-    BOOST_TEST(d.sort == "1795824000.000000");
     // What does not parse is shown as is.
     BOOST_TEST(fmt("infinity", t::kTimestamptz).text == "infinity");
     BOOST_TEST(fmt("infinity", t::kTimestamptz).sort == "");
