@@ -28,7 +28,7 @@ FROM (
 ORDER BY m.month;
 
 -- section: top_products
--- format: revenue money
+-- format: revenue money, id raw
 SELECT p.id, p.name, p.category, s.units, s.revenue
 FROM (
     SELECT product_id, sum(quantity) AS units, sum(amount) AS revenue
@@ -41,7 +41,7 @@ JOIN products AS p ON p.id = s.product_id
 ORDER BY s.revenue DESC;
 
 -- section: top_customers
--- format: revenue money
+-- format: revenue money, id raw
 -- link: name = /reports/customer?id={id}
 SELECT c.id, c.name, c.region, s.orders, s.revenue
 FROM (

@@ -29,7 +29,7 @@ WHERE region = CAST(:region AS text)
            AND created < date_trunc('month', CAST(:month AS date)) + interval '1 month'));
 
 -- section: orders
--- format: amount money
+-- format: amount money, id raw, customer_id raw
 -- link: customer = /reports/customer?id={customer_id}
 SELECT o.id, o.created, c.name AS customer, p.name AS product, o.quantity, o.amount, o.status,
        o.customer_id
