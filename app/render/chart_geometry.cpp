@@ -14,6 +14,9 @@ namespace asyncpage::render::chart {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+// Width of a label's character in the drawing's units: the labels are 12 units
+// high, 14 on a narrow screen (asyncpage.css), where a character takes about 8.4.
+constexpr double kCharWidth = 8.4;
 
 std::string fixed(double v, int decimals) {
     char buf[64];
@@ -119,9 +122,9 @@ std::vector<XLabel> category_labels(const ChartData& data, const Box& box, doubl
     std::size_t longest = 1;
     for (const auto& l : data.labels)
         longest = std::max(longest, l.size());
-    // About 7.2 units a character at the labels' size, plus a gap.
+    // Each label's characters, plus a gap.
     auto fit = static_cast<std::size_t>(
-        std::max(1.0, box.width / (7.2 * static_cast<double>(longest) + 8)));
+        std::max(1.0, box.width / (kCharWidth * static_cast<double>(longest) + 8)));
     std::size_t stride = label_stride(n, fit);
     (void)slot_width;
     for (std::size_t i = 0; i < n; i += stride)
@@ -330,8 +333,8 @@ LinePlot line_plot(const ChartData& data, const Box& box) {
             xhi = have ? std::max(xhi, *x) : *x;
             have = true;
         }
-        // As many ticks as their labels fit side by side (about 7.2 units a
-        // character, and room for a label moved to end at the plot's edge).
+        // As many ticks as their labels fit side by side (with room for a label
+        // moved to end at the plot's edge).
         Axis xa;
         for (int target = 6; target >= 2; --target) {
             xa = data.x_kind == XKind::Time ? time_axis(xlo, xhi, target, data.x_dates)
@@ -339,7 +342,7 @@ LinePlot line_plot(const ChartData& data, const Box& box) {
             std::size_t longest = 1;
             for (const Tick& t : xa.ticks)
                 longest = std::max(longest, t.label.size());
-            const double need = 1.25 * 7.2 * static_cast<double>(longest) + 8;
+            const double need = 1.25 * kCharWidth * static_cast<double>(longest) + 8;
             const double gap =
                 xa.ticks.size() < 2
                     ? box.width

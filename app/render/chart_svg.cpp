@@ -261,7 +261,7 @@ void append_axes(std::string& out, const chart::Axis& y, const Box& box, const C
     for (const chart::XLabel& l : x_labels) {
         // A label centred on a tick at the plot's edge would run out of the
         // drawing: near the edges it ends (or starts) at its tick instead.
-        const double half = 3.6 * static_cast<double>(l.text.size());
+        const double half = 4.2 * static_cast<double>(l.text.size());
         const char* anchor = "middle";
         if (l.x + half > kWidth - 2) anchor = "end";
         if (l.x - half < 2) anchor = "start";
@@ -328,8 +328,9 @@ void append_legend(std::string& out, const Chart& c, std::string_view id, bool b
         out += "\" y=\"15\">";
         esc(out, c.y[k]);
         out += "</text>";
-        // About 7 units a character of the 12-unit font, then a gap.
-        x += 40 + 7.2 * static_cast<double>(c.y[k].size());
+        // About 8.4 units a character (the 14-unit font of a narrow screen), then
+        // a gap.
+        x += 40 + 8.4 * static_cast<double>(c.y[k].size());
     }
     out += "</g>";
 }

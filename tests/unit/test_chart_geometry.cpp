@@ -274,7 +274,7 @@ BOOST_AUTO_TEST_CASE(crowded_category_labels_are_thinned) {
     BOOST_TEST(p.x_labels[0].text == "2025-10");
     // Labels do not overlap: each is at least its text's width from the next.
     for (std::size_t i = 1; i < p.x_labels.size(); ++i)
-        BOOST_TEST(p.x_labels[i].x - p.x_labels[i - 1].x >= 7.2 * 7);
+        BOOST_TEST(p.x_labels[i].x - p.x_labels[i - 1].x >= 8.4 * 7);
 }
 
 BOOST_AUTO_TEST_CASE(dates_get_whole_days_and_time_labels_do_not_overlap) {
@@ -299,7 +299,7 @@ BOOST_AUTO_TEST_CASE(dates_get_whole_days_and_time_labels_do_not_overlap) {
     LinePlot p = line_plot(chart_data(days, chart(ChartKind::Line, "d", {"v"})), kBox);
     BOOST_TEST_REQUIRE(p.x_labels.size() >= 2u);
     for (std::size_t i = 1; i < p.x_labels.size(); ++i)
-        BOOST_TEST(p.x_labels[i].x - p.x_labels[i - 1].x >= 7.2 * 10);
+        BOOST_TEST(p.x_labels[i].x - p.x_labels[i - 1].x >= 8.4 * 10);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
