@@ -116,7 +116,7 @@ double slot_x(std::size_t i, std::size_t n, const Box& box) {
     return box.left + box.width * (static_cast<double>(i) + 0.5) / static_cast<double>(n);
 }
 
-std::vector<XLabel> category_labels(const ChartData& data, const Box& box, double slot_width) {
+std::vector<XLabel> category_labels(const ChartData& data, const Box& box) {
     std::vector<XLabel> out;
     const std::size_t n = data.labels.size();
     std::size_t longest = 1;
@@ -126,7 +126,6 @@ std::vector<XLabel> category_labels(const ChartData& data, const Box& box, doubl
     auto fit = static_cast<std::size_t>(
         std::max(1.0, box.width / (kCharWidth * static_cast<double>(longest) + 8)));
     std::size_t stride = label_stride(n, fit);
-    (void)slot_width;
     for (std::size_t i = 0; i < n; i += stride)
         out.push_back({slot_x(i, n, box), data.labels[i]});
     return out;
@@ -323,7 +322,7 @@ LinePlot line_plot(const ChartData& data, const Box& box) {
     if (data.x_kind == XKind::Category) {
         for (std::size_t i = 0; i < n; ++i)
             xs[i] = slot_x(i, n, box);
-        p.x_labels = category_labels(data, box, n ? box.width / static_cast<double>(n) : 0);
+        p.x_labels = category_labels(data, box);
     } else {
         double xlo = 0, xhi = 0;
         bool have = false;
@@ -390,7 +389,7 @@ BarPlot bar_plot(const ChartData& data, const Box& box) {
     const double band = box.width / static_cast<double>(n);
     const double group = band * 0.8;
     const double width = group / static_cast<double>(data.series.size());
-    p.x_labels = category_labels(data, box, band);
+    p.x_labels = category_labels(data, box);
     for (std::size_t i = 0; i < n; ++i) {
         double left = box.left + band * static_cast<double>(i) + (band - group) / 2;
         for (std::size_t k = 0; k < data.series.size(); ++k) {

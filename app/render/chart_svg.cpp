@@ -455,7 +455,7 @@ void append_bars(std::string& out, const ChartData& d, const Chart& c, std::stri
     out += "</g>";
 }
 
-void append_pie(std::string& out, const ChartData& d, const Chart& c, std::string_view id) {
+void append_pie(std::string& out, const ChartData& d, std::string_view id) {
     auto slices = chart::pie_slices(d);
     if (slices.empty()) {
         append_no_data(out);
@@ -533,7 +533,6 @@ void append_pie(std::string& out, const ChartData& d, const Chart& c, std::strin
         out += "\">and " + std::to_string(slices.size() - shown) + " more</text>";
     }
     out += "</g>";
-    (void)c;
 }
 
 }  // namespace
@@ -582,7 +581,7 @@ void append_chart(std::string& out, const model::Table& table, const Chart& c,
             append_bars(out, d, c, id);
             break;
         case ChartKind::Pie:
-            append_pie(out, d, c, id);
+            append_pie(out, d, id);
             break;
     }
     out += "</svg></figure>\n";
