@@ -34,8 +34,14 @@ WorkerConnections worker_connections(const config::Config& config) {
     return c;
 }
 
+namespace {
+// How stale another worker's figures may be in a scrape (docs/ARCHITECTURE.md, "Metrics").
+constexpr Millis kMetricsPublishEvery{200};
+}  // namespace
+
 int run_worker(const config::Config& config, int listen_fd,
-               std::shared_ptr<const page::Catalog> catalog, int index) {
+               std::shared_ptr<const page::Catalog> catalog, int index, page::MetricsBoard* board,
+               int slot) {
     // A worker outliving its supervisor would keep serving with nobody to restart
     // or stop it.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -123,6 +129,14 @@ int run_worker(const config::Config& config, int listen_fd,
                                 metrics.fastcgi_connections = listener.connections_accepted();
                                 router.handle(std::move(r));
                             });
+    // Other workers' scrapes read what this one published last: a few times a
+    // second, and at exit, so that a drained worker's counts are all folded in.
+    router.set_metrics_board(board, slot, index);
+    std::function<void()> publish = [&] {
+        router.publish_metrics();
+        loop.add_timer(kMetricsPublishEvery, publish);
+    };
+    if (board) publish();
 
     bool draining = false;
     std::function<void()> check_drained = [&] {
@@ -162,6 +176,7 @@ int run_worker(const config::Config& config, int listen_fd,
     });
     spdlog::info("worker {} (pid {}) serving, pool_size {}", index, ::getpid(), config.pool_size);
     loop.run();
+    router.publish_metrics();
     spdlog::info("worker {} exiting", index);
     loop.unwatch(sfd);
     ::close(sfd);
