@@ -122,6 +122,12 @@ int run_supervisor(const config::Config& initial, const std::string& config_path
     auto catalog = std::make_shared<const page::Catalog>(page::make_catalog(std::move(set)));
     Millis longest = longest_timeout(config, *catalog);
     spdlog::info("{} reports loaded from {}", catalog->reports.size(), config.reports_dir);
+    if (config.pool_mode == config::Config::PoolMode::Transaction &&
+        config.jobs_dsn == config.dsn) {
+        spdlog::warn(
+            "pool_mode = transaction and jobs_dsn is dsn: LISTEN through a transaction pooler "
+            "hears nothing, so jobs start late; set jobs_dsn to PostgreSQL itself");
+    }
 
     int listen_fd;
     try {

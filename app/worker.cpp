@@ -69,6 +69,7 @@ int run_worker(const config::Config& config, int listen_fd,
     // Backstop only: the page deadline cancels first; this ends a query whose
     // cancel was lost (docs/ARCHITECTURE.md, "libpq").
     pool_options.statement_timeout = longest_timeout(config, *catalog) + Millis(500);
+    pool_options.transaction_pooler = config.pool_mode == config::Config::PoolMode::Transaction;
     pg::Pool pool(loop, pool_options);
 
     // Jobs (docs/ARCHITECTURE.md, "Processes"): bookkeeping statements on a few connections to
@@ -97,6 +98,7 @@ int run_worker(const config::Config& config, int listen_fd,
     run_options.size = connections.runs;
     run_options.share = 1.0;
     run_options.statement_timeout = config.job_timeout + Millis(500);
+    run_options.transaction_pooler = pool_options.transaction_pooler;
     pg::Pool run_pool(loop, run_options);
     jobs::Store store(meta, result_statements);
     jobs::Hub hub(loop, config.jobs_dsn, store);

@@ -23,7 +23,7 @@ Pool::Pool(loop::EventLoop& loop, PoolOptions options, ConnectionFactory factory
             return std::make_unique<PgConnection>(setup);
         };
     }
-    if (options_.statement_timeout.count() > 0) {
+    if (options_.statement_timeout.count() > 0 && !options_.transaction_pooler) {
         statement_timeout_option_ =
             "-c statement_timeout=" + std::to_string(options_.statement_timeout.count());
     }
@@ -111,6 +111,7 @@ void Pool::start_connect() {
     std::uint64_t id = next_id_++;
     auto conn = factory_(ConnectionSetup{loop_, *this, lists_, id});
     PgConnection* raw = conn.get();
+    raw->set_named_statements(!options_.transaction_pooler);
     conns_.emplace(id, std::move(conn));
     ++connects_;
     // fallback_application_name lets a dsn's own application_name win.

@@ -42,6 +42,10 @@ struct PoolOptions {
     double share = 0.5;  // fraction of `size` one share may hold
     Millis connect_timeout{5000};
     Millis statement_timeout{0};  // backstop sent as a startup option; 0: none
+    // A transaction pooler (PgBouncer, pool_mode = transaction) sits in front: no
+    // startup option (PgBouncer 1.18 refuses `options`, so statement_timeout is
+    // then the role's) and no named statements (docs/ARCHITECTURE.md, "libpq").
+    bool transaction_pooler = false;
 };
 
 // Makes the pool's connections: libpq ones by default, fakes in unit tests.
