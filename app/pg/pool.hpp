@@ -16,6 +16,7 @@
 #include "loop/event_loop.hpp"
 #include "pg/canceller.hpp"
 #include "pg/connection.hpp"
+#include "pg/host_order.hpp"
 
 namespace asyncpage::pg {
 
@@ -108,6 +109,8 @@ class Pool : public ConnectionEvents {
     bool redispatch_ = false;
     std::uint64_t cancels_ = 0, broken_ = 0, connects_ = 0;
     std::string statement_timeout_option_;
+    HostOrder host_order_;  // after options_: made from its dsn
+    std::mt19937 rng_;
 };
 
 }  // namespace asyncpage::pg

@@ -17,49 +17,15 @@
 #include <map>
 #include <stdexcept>
 
+#include "support/conninfo.hpp"
 #include "support/log_registry.hpp"
 
 namespace fs = std::filesystem;
 
 namespace support {
 
-namespace {
-
-std::map<std::string, std::string> parse_dsn(const std::string& dsn) {
-    char* err = nullptr;
-    PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
-    if (!opts) {
-        std::string why = err ? err : "out of memory";
-        PQfreemem(err);
-        throw std::runtime_error("cannot parse the test dsn: " + why);
-    }
-    std::map<std::string, std::string> out;
-    for (PQconninfoOption* o = opts; o->keyword; ++o) {
-        if (o->val && *o->val) out[o->keyword] = o->val;
-    }
-    PQconninfoFree(opts);
-    return out;
-}
-
-// A conninfo string: every value in single quotes, \\ and ' escaped (libpq,
-// "Connection Strings").
-std::string join(const std::map<std::string, std::string>& fields) {
-    std::string out;
-    for (auto& [k, v] : fields) {
-        out += (out.empty() ? "" : " ") + k + "='";
-        for (char c : v) {
-            if (c == '\\' || c == '\'') out += '\\';
-            out += c;
-        }
-        out += "'";
-    }
-    return out;
-}
-
-}  // namespace
-
 PgBouncer::PgBouncer(int server_connections, const std::vector<std::string>& extra_users) {
-    auto target = parse_dsn(test_dsn());
+    auto target = parse_conninfo(test_dsn());
     const std::string user = target.count("user") ? target["user"] : "";
     const char* os_user = std::getenv("ASYNCPAGE_TEST_PGUSER");
     const bool as_root = ::geteuid() == 0;
@@ -141,11 +107,10 @@ std::string PgBouncer::dsn() const {
 }
 
 std::string PgBouncer::dsn_as(const std::string& user) const {
-    auto fields = parse_dsn(test_dsn());
-    if (!user.empty()) fields["user"] = user;
-    fields["host"] = dir_.path().string();
-    fields["port"] = std::to_string(port_);
-    return join(fields);
+    std::map<std::string, std::string> replace = {{"host", dir_.path().string()},
+                                                  {"port", std::to_string(port_)}};
+    if (!user.empty()) replace["user"] = user;
+    return test_dsn_with(replace);
 }
 
 std::string PgBouncer::log_tail(int lines) const {
