@@ -33,12 +33,16 @@ Standby::Standby(const std::string& extra_conf) {
     }
     ::chmod(dir_.path().c_str(), 0755);
     port_ = free_tcp_port();  // only names the socket: the standby listens on no TCP port
+    // A replication slot keeps the WAL the standby still needs: without one, a busy
+    // primary (the other suites) recycled a segment between the base backup and
+    // the start of streaming ("requested WAL segment ... has already been removed").
+    slot_ = unique_name("apsb");
     auto primary = parse_conninfo(test_dsn());
     const std::string data = (dir_ / "data").string();
     if (int rc = pg(std::string(kBin) + "pg_basebackup -h " + shell_quote(primary["host"]) +
                     " -p " + shell_quote(primary.count("port") ? primary["port"] : "5432") +
                     " -U " + shell_quote(primary.count("user") ? primary["user"] : "postgres") +
-                    " -D " + shell_quote(data) + " -R -X stream -c fast");
+                    " -D " + shell_quote(data) + " -R -X stream -c fast -C -S " + slot_);
         rc != 0)
         throw std::runtime_error("pg_basebackup failed (exit " + std::to_string(rc) +
                                  "): " + tail_file(dir_ / "pg.out", 20));
@@ -67,6 +71,25 @@ Standby::~Standby() {
     if (running_)
         pg(std::string(kBin) + "pg_ctl -w -t 30 -m immediate -D " +
            shell_quote((dir_ / "data").string()) + " stop");
+    // The primary's walsender for it may outlive the standby for a moment: an
+    // active slot cannot be dropped yet.
+    try {
+        Pg primary;
+        wait_until(
+            [&] {
+                try {
+                    primary.exec(
+                        "SELECT pg_drop_replication_slot(slot_name) FROM "
+                        "pg_replication_slots WHERE slot_name = '" +
+                        slot_ + "'");
+                    return true;
+                } catch (const std::exception&) {
+                    return false;
+                }
+            },
+            10s, 100ms);
+    } catch (...) {
+    }
 }
 
 int Standby::pg(const std::string& command) const {

@@ -32,6 +32,7 @@ class Standby {
     int pg(const std::string& command) const;  // as the cluster's OS user; exit status
     TempDir dir_{"asyncpage-standby"};
     std::string user_;
+    std::string slot_;  // the primary's replication slot for this standby
     int port_ = 0;
     bool running_ = false;
 };
