@@ -79,6 +79,45 @@ int warn_connections(const config::Config& config, pqxx::transaction_base& tx) {
         2 * need, max - reserved);
     return 1;
 }
+
+// Behind a transaction pooler asyncpage sends no statement_timeout of its own
+// (PgBouncer 1.18 refuses the startup option that carries it): the backstop for
+// a query whose cancel was lost is then the role's or the database's setting.
+// And LISTEN through the pooler hears nothing, so jobs need jobs_dsn direct.
+int warn_pooler(const config::Config& config, const reports::ReportSet& set,
+                pqxx::transaction_base& tx) {
+    if (config.pool_mode != config::Config::PoolMode::Transaction) return 0;
+    int warnings = 0;
+    Millis longest = config.default_timeout;
+    for (auto& [name, report] : set.reports)
+        longest = std::max(longest, report.timeout);
+    const long ms =
+        tx.exec1("SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout'")[0]
+            .as<long>();
+    std::cout << fmt::format(
+        "pool_mode = transaction: statement_timeout {} ms comes from the role or database "
+        "(the longest report timeout is {})\n",
+        ms, secs(longest));
+    if (ms == 0) {
+        std::cout << fmt::format(
+            "warning: no statement_timeout for this role: a query whose cancel is lost runs on; "
+            "run ALTER ROLE {} SET statement_timeout = '{}ms' (on PostgreSQL itself)\n",
+            tx.exec1("SELECT current_user")[0].as<std::string>(), longest.count() + 1000);
+        ++warnings;
+    } else if (ms <= longest.count()) {
+        std::cout << fmt::format(
+            "warning: statement_timeout {} ms is not above the longest report timeout ({}): such "
+            "sections end in an error instead of at their deadline\n",
+            ms, secs(longest));
+        ++warnings;
+    }
+    if (config.jobs_dsn == config.dsn) {
+        std::cout << "warning: pool_mode = transaction and jobs_dsn is dsn: LISTEN through a "
+                     "transaction pooler hears nothing; set jobs_dsn to PostgreSQL itself\n";
+        ++warnings;
+    }
+    return warnings;
+}
 }  // namespace
 
 int run_check(const config::Config& config) {
@@ -100,6 +139,7 @@ int run_check(const config::Config& config) {
         pqxx::connection conn(config.dsn);
         pqxx::nontransaction tx(conn);
         warnings += warn_connections(config, tx);
+        warnings += warn_pooler(config, set, tx);
         ColumnChecker columns(config.dsn);
         if (!columns.connected()) {
             std::cout << "dsn: cannot connect to PostgreSQL: " << columns.error() << "\n";

@@ -122,6 +122,12 @@ int run_supervisor(const config::Config& initial, const std::string& config_path
     auto catalog = std::make_shared<const page::Catalog>(page::make_catalog(std::move(set)));
     Millis longest = longest_timeout(config, *catalog);
     spdlog::info("{} reports loaded from {}", catalog->reports.size(), config.reports_dir);
+    if (config.pool_mode == config::Config::PoolMode::Transaction &&
+        config.jobs_dsn == config.dsn) {
+        spdlog::warn(
+            "pool_mode = transaction and jobs_dsn is dsn: LISTEN through a transaction pooler "
+            "hears nothing, so jobs start late; set jobs_dsn to PostgreSQL itself");
+    }
 
     int listen_fd;
     try {
@@ -142,22 +148,29 @@ int run_supervisor(const config::Config& initial, const std::string& config_path
     ::sigprocmask(SIG_BLOCK, &set_mask, &old_mask);
     int sfd = ::signalfd(-1, &set_mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
+    // Mapped before the first fork: every worker, of every generation, counts into
+    // it (docs/ARCHITECTURE.md, "Metrics").
+    page::MetricsBoard board;
     std::vector<WorkerSlot> workers(static_cast<std::size_t>(config.workers));
     std::set<pid_t> retiring;  // workers of an older generation, draining after a reload
     auto spawn = [&](std::size_t i) {
+        int slot = board.reserve(static_cast<int>(i));
+        if (slot < 0) spdlog::warn("no metrics slot left: worker {} counts alone", i);
         pid_t pid = ::fork();
         if (pid < 0) {
             spdlog::error("fork failed: {}", std::strerror(errno));
+            board.release(slot);
             workers[i].restart_at = Clock::now() + Millis(1000);
             return;
         }
         if (pid == 0) {
             ::close(sfd);
             ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-            int rc = run_worker(config, listen_fd, catalog, static_cast<int>(i));
+            int rc = run_worker(config, listen_fd, catalog, static_cast<int>(i), &board, slot);
             spdlog::default_logger()->flush();
             ::_exit(rc);
         }
+        board.set_pid(slot, pid);
         workers[i].pid = pid;
         workers[i].started = Clock::now();
     };
@@ -258,6 +271,7 @@ int run_supervisor(const config::Config& initial, const std::string& config_path
         int status = 0;
         pid_t pid;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            board.retire(pid);
             if (retiring.erase(pid)) {
                 spdlog::info("old worker {} {}", pid, describe_status(status));
                 continue;

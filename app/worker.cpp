@@ -34,8 +34,14 @@ WorkerConnections worker_connections(const config::Config& config) {
     return c;
 }
 
+namespace {
+// How stale another worker's figures may be in a scrape (docs/ARCHITECTURE.md, "Metrics").
+constexpr Millis kMetricsPublishEvery{200};
+}  // namespace
+
 int run_worker(const config::Config& config, int listen_fd,
-               std::shared_ptr<const page::Catalog> catalog, int index) {
+               std::shared_ptr<const page::Catalog> catalog, int index, page::MetricsBoard* board,
+               int slot) {
     // A worker outliving its supervisor would keep serving with nobody to restart
     // or stop it.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -63,6 +69,7 @@ int run_worker(const config::Config& config, int listen_fd,
     // Backstop only: the page deadline cancels first; this ends a query whose
     // cancel was lost (docs/ARCHITECTURE.md, "libpq").
     pool_options.statement_timeout = longest_timeout(config, *catalog) + Millis(500);
+    pool_options.transaction_pooler = config.pool_mode == config::Config::PoolMode::Transaction;
     pg::Pool pool(loop, pool_options);
 
     // Jobs (docs/ARCHITECTURE.md, "Processes"): bookkeeping statements on a few connections to
@@ -91,6 +98,7 @@ int run_worker(const config::Config& config, int listen_fd,
     run_options.size = connections.runs;
     run_options.share = 1.0;
     run_options.statement_timeout = config.job_timeout + Millis(500);
+    run_options.transaction_pooler = pool_options.transaction_pooler;
     pg::Pool run_pool(loop, run_options);
     jobs::Store store(meta, result_statements);
     jobs::Hub hub(loop, config.jobs_dsn, store);
@@ -123,6 +131,14 @@ int run_worker(const config::Config& config, int listen_fd,
                                 metrics.fastcgi_connections = listener.connections_accepted();
                                 router.handle(std::move(r));
                             });
+    // Other workers' scrapes read what this one published last: a few times a
+    // second, and at exit, so that a drained worker's counts are all folded in.
+    router.set_metrics_board(board, slot, index);
+    std::function<void()> publish = [&] {
+        router.publish_metrics();
+        loop.add_timer(kMetricsPublishEvery, publish);
+    };
+    if (board) publish();
 
     bool draining = false;
     std::function<void()> check_drained = [&] {
@@ -162,6 +178,7 @@ int run_worker(const config::Config& config, int listen_fd,
     });
     spdlog::info("worker {} (pid {}) serving, pool_size {}", index, ::getpid(), config.pool_size);
     loop.run();
+    router.publish_metrics();
     spdlog::info("worker {} exiting", index);
     loop.unwatch(sfd);
     ::close(sfd);

@@ -30,8 +30,10 @@ struct WorkerConnections {
 WorkerConnections worker_connections(const config::Config& config);
 
 // Runs until SIGTERM (drain: stop accepting, finish pending pages, return 0) or
-// SIGQUIT (return at once). `listen_fd` is the supervisor's shared socket.
+// SIGQUIT (return at once). `listen_fd` is the supervisor's shared socket;
+// `board` (may be null) and `slot` where this worker publishes its figures.
 int run_worker(const config::Config& config, int listen_fd,
-               std::shared_ptr<const page::Catalog> catalog, int index);
+               std::shared_ptr<const page::Catalog> catalog, int index,
+               page::MetricsBoard* board = nullptr, int slot = -1);
 
 }  // namespace asyncpage

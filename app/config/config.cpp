@@ -251,6 +251,17 @@ const std::map<std::string, Setter>& setters() {
          }},
         {"debug", [](Config& c, const Source& s) { c.debug = s.as_bool(); }},
         {"send_timeout", [](Config& c, const Source& s) { c.send_timeout = s.as_duration(); }},
+        {"pool_mode",
+         [](Config& c, const Source& s) {
+             std::string v = s.as_string();
+             if (v == "session") {
+                 c.pool_mode = Config::PoolMode::Session;
+             } else if (v == "transaction") {
+                 c.pool_mode = Config::PoolMode::Transaction;
+             } else {
+                 s.fail("must be \"session\" or \"transaction\", got \"" + v + "\"");
+             }
+         }},
     };
     return table;
 }

@@ -31,6 +31,9 @@ struct Config {
     // A FastCGI peer that takes no output for this long while some is queued is
     // dropped (its page's queries cancelled).
     std::chrono::milliseconds send_timeout{60000};
+    // "transaction" when a transaction pooler (PgBouncer) sits between asyncpage
+    // and PostgreSQL on dsn: nothing is then kept on a server connection.
+    enum class PoolMode { Session, Transaction } pool_mode = PoolMode::Session;
 };
 
 // Names the offending key: what() is "config key 'pool_size': must be an integer >= 1".

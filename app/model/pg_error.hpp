@@ -20,6 +20,7 @@ inline constexpr std::string_view kProgramLimitExceeded = "54000";   // a job ov
 inline constexpr std::string_view kAdminShutdown = "57P01";
 inline constexpr std::string_view kCrashShutdown = "57P02";
 inline constexpr std::string_view kCannotConnectNow = "57P03";
+inline constexpr std::string_view kSerializationFailure = "40001";  // also recovery conflicts
 // Raised (as a NOTICE) by asyncpage.progress(pct, message); class AP is ours.
 inline constexpr std::string_view kAsyncpageProgress = "AP001";
 
@@ -41,6 +42,16 @@ inline bool is_schema_missing(std::string_view code) {
 inline std::string error_field(const PGresult* res, int code) {
     const char* v = PQresultErrorField(res, code);
     return v ? v : "";
+}
+
+// A standby cancelled the statement to replay WAL that removes row versions or
+// takes locks it still needed (PostgreSQL, "Hot Standby": "canceling statement
+// due to conflict with recovery", SQLSTATE 40001). The same statement run again
+// gets a new snapshot and usually succeeds.
+inline bool is_recovery_conflict(const PGresult* res) {
+    return error_field(res, PG_DIAG_SQLSTATE) == sqlstate::kSerializationFailure &&
+           error_field(res, PG_DIAG_MESSAGE_PRIMARY)
+               .starts_with("canceling statement due to conflict with recovery");
 }
 
 // libpq's text about a connection (PQerrorMessage) as a visitor may see it: libpq

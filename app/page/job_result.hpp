@@ -14,6 +14,7 @@
 #include "jobs/store.hpp"
 #include "model/job.hpp"
 #include "model/result.hpp"
+#include "page/xlsx_export.hpp"
 #include "reports/report.hpp"
 
 namespace asyncpage::page {
@@ -23,19 +24,24 @@ void respond_job_result_html(fcgi::Request& request, const reports::Report* repo
                              const model::JobView& job, const model::PageResult& page,
                              const http::Fields& query);
 
-// The section CSV exports (`section`, or the only one); nullopt after answering the
-// 400/409 that says why not.
-std::optional<std::size_t> pick_csv_section(fcgi::Request& request,
-                                            const std::vector<jobs::StoredSectionHead>& heads,
-                                            const http::Fields& query);
+// The section a CSV or Excel export takes (`section`, or the only one); nullopt
+// after answering the 400/409 that says why not.
+std::optional<std::size_t> pick_export_section(fcgi::Request& request, http::Format format,
+                                               const std::vector<jobs::StoredSectionHead>& heads,
+                                               const http::Fields& query);
 
-// A CSV (one section) or JSON answer streamed from the stored chunks. `keep` is held
-// until the end (the request's owner). Headers are written at once.
+// A JSON answer, or one section as CSV, streamed from the stored chunks; or one
+// section as an Excel workbook, spooled from them and built by a thread
+// (page/xlsx_export.hpp). `keep` is held until the end (the request's owner).
+// JSON and CSV headers are written at once.
 class JobResultStream {
   public:
-    JobResultStream(fcgi::Request& request, std::shared_ptr<void> keep, pg::Pool& pool,
-                    const model::JobView& job, std::vector<jobs::StoredSectionHead> heads,
-                    std::optional<std::size_t> csv_section);
+    // `section` is the exported one (CSV, Excel); `format` Json, Csv or Xlsx.
+    JobResultStream(loop::EventLoop& loop, fcgi::Request& request, std::shared_ptr<void> keep,
+                    pg::Pool& pool, const model::JobView& job,
+                    std::vector<jobs::StoredSectionHead> heads, http::Format format,
+                    std::optional<std::size_t> section);
+    ~JobResultStream();
     // Runs once, from a callback, when the answer ended (also when the client left):
     // the owner then frees this deferred.
     void set_done(std::function<void()> done) { done_ = std::move(done); }
@@ -49,11 +55,16 @@ class JobResultStream {
     void open_through(std::size_t index);  // JSON: sections up to `index` opened
     void flush(bool force);
     void end();
+    void build_workbook();
+    void fail_workbook(const std::string& why);
 
     fcgi::Request& request_;
     std::shared_ptr<void> keep_;
     std::vector<jobs::StoredSectionHead> heads_;
-    std::optional<std::size_t> csv_section_;
+    http::Format format_;
+    std::optional<std::size_t> section_;
+    std::unique_ptr<XlsxExport> xlsx_;
+    bool truncated_ = false;  // Excel: cut at its row limit
     std::function<void()> done_;
     jobs::ResultStream stream_;
     std::string out_;

@@ -255,9 +255,13 @@ void JobRoutes::handle(std::unique_ptr<fcgi::Request> request, const std::string
     }
     // As for a report page: ?format=xml is a 400 (in HTML, which negotiate_format
     // picked), never an answer in some other format.
-    // Excel is for report pages only (README, "Background jobs").
-    if (!http::is_known_format(query) || format == http::Format::Xlsx) {
-        respond_error(*request, format, 400, "format: must be html, json or csv", "format", {});
+    // Excel is for a report page's or a job result's section (README, "Background jobs").
+    if (!http::is_known_format(query) || (format == http::Format::Xlsx && action != "result")) {
+        respond_error(*request, format, 400,
+                      action == "result"
+                          ? "format: must be html, json, csv or xlsx"
+                          : "format: must be html, json or csv (xlsx is for /result)",
+                      "format", {});
         return;
     }
     id = text::lower(id);
@@ -420,27 +424,37 @@ void JobRoutes::result(const HeldPtr& held, const std::string& id, const http::F
             return;
         }
         store_.read_sections(
-            id, guarded(held, "sections",
-                        [this, held, q, view, no_result](
-                            pg::Outcome& o, std::vector<jobs::StoredSectionHead>& heads) {
-                            if (held->request->finished()) return;
-                            if (!o.ok) return db_error(held, o, "read the job's result");
-                            if (heads.empty()) return no_result();
-                            std::optional<std::size_t> csv;
-                            if (held->format == http::Format::Csv) {
-                                csv = pick_csv_section(*held->request, heads, q);
-                                if (!csv) return;
-                            }
-                            stream_result(held, *view, std::move(heads), csv);
-                        }));
+            id,
+            guarded(held, "sections",
+                    [this, held, q, view, no_result](pg::Outcome& o,
+                                                     std::vector<jobs::StoredSectionHead>& heads) {
+                        if (held->request->finished()) return;
+                        if (!o.ok) return db_error(held, o, "read the job's result");
+                        if (heads.empty()) return no_result();
+                        std::optional<std::size_t> section;
+                        if (held->format == http::Format::Csv ||
+                            held->format == http::Format::Xlsx) {
+                            section = pick_export_section(*held->request, held->format, heads, q);
+                            if (!section) return;
+                        }
+                        // Each export holds a spool file and, while it builds, a
+                        // thread: a worker runs a few at once (as for pages).
+                        if (held->format == http::Format::Xlsx &&
+                            XlsxExport::active() >= XlsxExport::kMaxActive)
+                            return fail(
+                                held, 503,
+                                "too many Excel exports in progress on this worker; retry shortly",
+                                "Retry-After: 1\r\n");
+                        stream_result(held, *view, std::move(heads), section);
+                    }));
     });
 }
 
 void JobRoutes::stream_result(const HeldPtr& held, const model::JobView& job,
                               std::vector<jobs::StoredSectionHead> heads,
-                              std::optional<std::size_t> csv_section) {
-    auto owned = std::make_unique<JobResultStream>(*held->request, held, results_, job,
-                                                   std::move(heads), csv_section);
+                              std::optional<std::size_t> section) {
+    auto owned = std::make_unique<JobResultStream>(loop_, *held->request, held, results_, job,
+                                                   std::move(heads), held->format, section);
     JobResultStream* raw = owned.get();
     result_streams_.emplace(raw, std::move(owned));
     raw->set_done([this, raw] {

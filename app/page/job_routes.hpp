@@ -82,7 +82,7 @@ class JobRoutes {
                      std::function<void(model::PageResult& page, bool any)> done);
     void stream_result(const HeldPtr& held, const model::JobView& job,
                        std::vector<jobs::StoredSectionHead> heads,
-                       std::optional<std::size_t> csv_section);
+                       std::optional<std::size_t> section);
     // The barrier (core/barrier.hpp) around a store callback into `held`'s request:
     // an exception there ends that request (500, or closed once output started),
     // not the worker. `step` names the callback in the log (and for the test hook).

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -72,6 +73,84 @@ Router::Router(loop::EventLoop& loop, pg::Pool& pool, Metrics& metrics,
 
 Router::~Router() = default;
 
+Figures Router::figures() const {
+    Figures f;
+    auto& g = f.gauges;
+    auto& c = f.counters;
+    const pg::PoolStats pool = pool_.stats();
+    g.workers = 1;
+    g.pending = metrics_.pending;
+    g.queries_in_flight = metrics_.queries_in_flight;
+    g.pool_idle = static_cast<std::uint64_t>(pool.idle);
+    g.pool_busy = static_cast<std::uint64_t>(pool.busy);
+    g.pool_connecting = static_cast<std::uint64_t>(pool.connecting);
+    g.pool_cancelling = static_cast<std::uint64_t>(pool.cancelling);
+    g.pool_size = static_cast<std::uint64_t>(pool_.size());
+    g.pool_waiting = static_cast<std::uint64_t>(pool.waiting);
+    c.pages_by_status = metrics_.pages_by_status;
+    c.timeouts = metrics_.timeouts;
+    c.client_aborts = metrics_.client_aborts;
+    c.rejected = metrics_.rejected;
+    c.fastcgi_requests = metrics_.fastcgi_requests;
+    c.fastcgi_connections = metrics_.fastcgi_connections;
+    c.cancels = pool.cancels;
+    c.pg_connects = pool.connects;
+    c.pg_broken = pool.broken;
+    c.latency_buckets = metrics_.latency_buckets;
+    c.latency_count = metrics_.latency_count;
+    c.latency_sum = metrics_.latency_sum;
+    if (jobs_) {
+        g.long_polls = jobs_->long_polls();
+        g.streams = jobs_->streams();
+        c.jobs_created = jobs_->counters().created;
+    }
+    if (runner_) {
+        const auto& st = runner_->stats();
+        g.jobs_running = runner_->running();
+        c.jobs_claimed = st.claimed;
+        c.jobs_succeeded = st.succeeded;
+        c.jobs_failed = st.failed;
+        c.jobs_cancelled = st.cancelled;
+        c.jobs_requeued = st.requeued;
+        c.progress_notices = st.progress_notices;
+        c.progress_writes = st.progress_writes;
+    }
+    g.listening = hub_ && hub_->listening() ? 1 : 0;
+    return f;
+}
+
+void Router::publish_metrics() {
+    if (board_) board_->publish(board_slot_, figures());
+}
+
+// The whole serve's figures by default: a scrape may reach any worker, and each
+// must show the same, ever-growing counters (docs/ARCHITECTURE.md, "Metrics").
+// ?worker=N shows worker N alone.
+void Router::metrics_page(fcgi::Request& request, const http::Fields& query, http::Format format) {
+    constexpr const char* kType = "text/plain; version=0.0.4; charset=utf-8";
+    publish_metrics();
+    if (const std::string* w = http::find_field(query, "worker")) {
+        int n = -1;
+        auto [end, ec] = std::from_chars(w->data(), w->data() + w->size(), n);
+        if (ec != std::errc{} || end != w->data() + w->size() || n < 0) {
+            error(request, format, 400, "worker must be a worker number (0, 1, ...)", "worker");
+            return;
+        }
+        std::optional<Figures> f = board_ ? board_->worker(n) : std::nullopt;
+        if (!board_ && n == board_slot_index_) f = figures();
+        if (!f) {
+            error(request, format, 404, fmt::format("no running worker number {}", n), "worker");
+            return;
+        }
+        request.respond(200, kType, render_metrics(*f, fmt::format("worker {}", n)), kNoStore);
+        return;
+    }
+    Figures f = board_ ? board_->total() : figures();
+    request.respond(200, kType,
+                    render_metrics(f, board_ ? "every worker of this server" : "this worker"),
+                    kNoStore);
+}
+
 void Router::error(fcgi::Request& request, http::Format format, int status,
                    std::string_view message, std::string_view param,
                    std::string_view extra_headers) {
@@ -134,26 +213,7 @@ void Router::route(std::unique_ptr<fcgi::Request>& request) {
     if (path == "/healthz") {
         health(std::move(request));
     } else if (path == "/metrics") {
-        JobFigures jf;
-        if (jobs_) {
-            jf.long_polls = jobs_->long_polls();
-            jf.streams = jobs_->streams();
-            jf.created = jobs_->counters().created;
-        }
-        if (runner_) {
-            const auto& st = runner_->stats();
-            jf.running = runner_->running();
-            jf.claimed = st.claimed;
-            jf.succeeded = st.succeeded;
-            jf.failed = st.failed;
-            jf.cancelled = st.cancelled;
-            jf.requeued = st.requeued;
-            jf.progress_notices = st.progress_notices;
-            jf.progress_writes = st.progress_writes;
-        }
-        jf.listening = hub_ && hub_->listening();
-        request->respond(200, "text/plain; version=0.0.4; charset=utf-8",
-                         metrics_.render(pool_.stats(), pool_.size(), jf), kNoStore);
+        metrics_page(*request, query, format);
     } else if (path == "/" || path == "/index.html") {
         if (!is_get(http)) {
             error(*request, format, 405, "method not allowed: use GET", {}, "Allow: GET, HEAD\r\n");

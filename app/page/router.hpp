@@ -13,6 +13,7 @@
 #include "jobs/runner.hpp"
 #include "page/job_routes.hpp"
 #include "page/metrics.hpp"
+#include "page/metrics_board.hpp"
 #include "page/pending_page.hpp"
 #include "reports/report.hpp"
 
@@ -37,6 +38,16 @@ class Router {
     void handle(std::unique_ptr<fcgi::Request> request);
     std::size_t pending() const { return pages_.size() + (jobs_ ? jobs_->pending() : 0); }
 
+    // The serve's shared figures (page/metrics_board.hpp): /metrics sums them, and
+    // this worker publishes its own into `slot` (worker number `index`).
+    void set_metrics_board(MetricsBoard* board, int slot, int index) {
+        board_ = board;
+        board_slot_ = slot;
+        board_slot_index_ = index;
+    }
+    Figures figures() const;
+    void publish_metrics();
+
   private:
     // handle()'s body. `request` stays here until a handler takes it, so that the
     // barrier in handle() can still answer it.
@@ -44,6 +55,7 @@ class Router {
     void report_page(std::unique_ptr<fcgi::Request> request, const std::string& name,
                      http::Fields fields, http::Format format);
     void health(std::unique_ptr<fcgi::Request> request);
+    void metrics_page(fcgi::Request& request, const http::Fields& query, http::Format format);
     void start_page(std::unique_ptr<PendingPage> page);
     PendingPage::OnDone forget_page();
     void error(fcgi::Request& request, http::Format format, int status, std::string_view message,
@@ -59,6 +71,9 @@ class Router {
     JobRoutes* jobs_;
     const jobs::Runner* runner_;
     const jobs::Hub* hub_;
+    MetricsBoard* board_ = nullptr;
+    int board_slot_ = -1;
+    int board_slot_index_ = 0;
 };
 
 }  // namespace asyncpage::page

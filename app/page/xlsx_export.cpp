@@ -110,6 +110,12 @@ void XlsxExport::add_rows(const PGresult* res) {
     if (buffer_.size() >= kSpoolFlushBytes) flush_spool();
 }
 
+void XlsxExport::add_rows(const render::StoredRows& rows) {
+    render::append_spool_rows(buffer_, rows);
+    rows_ += rows.size();
+    if (buffer_.size() >= kSpoolFlushBytes) flush_spool();
+}
+
 void XlsxExport::flush_spool() {
     write_all(shared_->spool_fd, buffer_.data(), buffer_.size());
     buffer_.clear();

@@ -46,6 +46,9 @@ class XlsxExport {
     // Spooling: every row of `res` (throws std::system_error when the spool cannot
     // be written, e.g. the disk is full).
     void add_rows(const PGresult* res);
+    // A stored job result's rows; its columns come first (a section may have none).
+    void set_columns(std::vector<render::XlsxColumn> columns) { columns_ = std::move(columns); }
+    void add_rows(const render::StoredRows& rows);
     std::size_t rows() const { return rows_; }
 
     // Building: starts the thread; `done(error)` runs on the loop once, with an

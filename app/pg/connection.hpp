@@ -105,6 +105,11 @@ class PgConnection {
                                      const char* const* values, bool single_row,
                                      QueryObserver* observer);
     std::size_t prepared_statements() const { return prepared_.size(); }
+    // Off behind a transaction pooler (pool_mode = "transaction"): the next
+    // transaction may run on another server connection, where a named statement
+    // does not exist. send_prepared and send_pipeline then send unnamed
+    // statements (Parse, Bind, Execute in one round trip).
+    void set_named_statements(bool on) { named_statements_ = on; }
     // Sends every statement at once in pipeline mode, each prepared as by
     // send_prepared and followed by its own Sync, so that each still runs in its
     // own implicit transaction and a failing one does not stop the next (as
@@ -241,6 +246,7 @@ class PgConnection {
     bool abandoned_ = false;
     std::unordered_map<std::string, std::string> prepared_;  // key -> statement name
     std::uint64_t statements_made_ = 0;
+    bool named_statements_ = true;
 
     loop::EventLoop& loop_;
     ConnectionEvents& events_;

@@ -17,13 +17,15 @@ Pool::Pool(loop::EventLoop& loop, PoolOptions options, ConnectionFactory factory
     : loop_(loop),
       options_(std::move(options)),
       factory_(std::move(factory)),
-      canceller_(loop, [this](std::uint64_t id) { on_cancel_sent(id); }) {
+      canceller_(loop, [this](std::uint64_t id) { on_cancel_sent(id); }),
+      host_order_(options_.dsn),
+      rng_(std::random_device{}()) {
     if (!factory_) {
         factory_ = [](const ConnectionSetup& setup) {
             return std::make_unique<PgConnection>(setup);
         };
     }
-    if (options_.statement_timeout.count() > 0) {
+    if (options_.statement_timeout.count() > 0 && !options_.transaction_pooler) {
         statement_timeout_option_ =
             "-c statement_timeout=" + std::to_string(options_.statement_timeout.count());
     }
@@ -111,19 +113,29 @@ void Pool::start_connect() {
     std::uint64_t id = next_id_++;
     auto conn = factory_(ConnectionSetup{loop_, *this, lists_, id});
     PgConnection* raw = conn.get();
+    raw->set_named_statements(!options_.transaction_pooler);
     conns_.emplace(id, std::move(conn));
     ++connects_;
-    // fallback_application_name lets a dsn's own application_name win.
-    const char* keywords[] = {"fallback_application_name", "options", "dbname", nullptr};
-    const char* values[] = {"asyncpage", statement_timeout_option_.c_str(), options_.dsn.c_str(),
-                            nullptr};
-    if (statement_timeout_option_.empty()) {
-        keywords[1] = "dbname";
-        values[1] = options_.dsn.c_str();
-        keywords[2] = nullptr;
-        values[2] = nullptr;
+    // fallback_application_name and the options backstop come before dbname (the
+    // expanded dsn), so that a dsn's own application_name or options win; the
+    // host order of this connection comes after it, to override the dsn's
+    // (libpq, PQconnectdbParams).
+    std::vector<const char*> keywords = {"fallback_application_name"};
+    std::vector<const char*> values = {"asyncpage"};
+    if (!statement_timeout_option_.empty()) {
+        keywords.push_back("options");
+        values.push_back(statement_timeout_option_.c_str());
     }
-    raw->connect(keywords, values, options_.connect_timeout);
+    keywords.push_back("dbname");
+    values.push_back(options_.dsn.c_str());
+    const std::vector<std::pair<std::string, std::string>> hosts = host_order_.next(rng_);
+    for (const auto& [k, v] : hosts) {
+        keywords.push_back(k.c_str());
+        values.push_back(v.c_str());
+    }
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+    raw->connect(keywords.data(), values.data(), options_.connect_timeout);
 }
 
 void Pool::on_connected(PgConnection&) {

@@ -16,6 +16,7 @@
 #include "loop/event_loop.hpp"
 #include "pg/canceller.hpp"
 #include "pg/connection.hpp"
+#include "pg/host_order.hpp"
 
 namespace asyncpage::pg {
 
@@ -42,6 +43,10 @@ struct PoolOptions {
     double share = 0.5;  // fraction of `size` one share may hold
     Millis connect_timeout{5000};
     Millis statement_timeout{0};  // backstop sent as a startup option; 0: none
+    // A transaction pooler (PgBouncer, pool_mode = transaction) sits in front: no
+    // startup option (PgBouncer 1.18 refuses `options`, so statement_timeout is
+    // then the role's) and no named statements (docs/ARCHITECTURE.md, "libpq").
+    bool transaction_pooler = false;
 };
 
 // Makes the pool's connections: libpq ones by default, fakes in unit tests.
@@ -104,6 +109,8 @@ class Pool : public ConnectionEvents {
     bool redispatch_ = false;
     std::uint64_t cancels_ = 0, broken_ = 0, connects_ = 0;
     std::string statement_timeout_option_;
+    HostOrder host_order_;  // after options_: made from its dsn
+    std::mt19937 rng_;
 };
 
 }  // namespace asyncpage::pg

@@ -39,7 +39,7 @@ bool PgConnection::send_prepared(const std::string& sql, int nparams, const Oid*
                                  QueryObserver* observer) {
     std::string key = statement_key(sql, nparams, types);
     auto known = prepared_.find(key);
-    if (known == prepared_.end() && prepared_.size() >= kMaxPrepared)
+    if (!named_statements_ || (known == prepared_.end() && prepared_.size() >= kMaxPrepared))
         return send(sql, nparams, types, values, single_row, observer);
 
     PreparedRun run;
@@ -99,7 +99,7 @@ bool PgConnection::send_pipeline(const std::vector<PipelinedStatement>& statemen
         } else if (auto earlier = parsing.find(slot.key); earlier != parsing.end()) {
             slot.parsed_by = static_cast<int>(earlier->second);
             slot.name = pipe.slots[earlier->second].name;
-        } else if (prepared_.size() + parsing.size() < kMaxPrepared) {
+        } else if (named_statements_ && prepared_.size() + parsing.size() < kMaxPrepared) {
             slot.parse = true;
             slot.name = "asyncpage_" + std::to_string(++statements_made_);
             parsing.emplace(pipe.slots[i].key, i);  // reserved: slots do not move

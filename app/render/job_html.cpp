@@ -39,11 +39,13 @@ std::string job_url(const JobView& job) {
     return url;
 }
 
-// A job's CSV links go to its stored result; its sections ran under job_timeout.
+// A job's CSV and Excel links go to its stored result; its sections ran under
+// job_timeout; its report's presentation lines apply (none when it is gone).
 ResultOptions job_result_options(const Report* report, const JobView& job) {
     ResultOptions o;
     o.report = report;
     o.csv_prefix = job_url(job) + "/result?format=csv&section=";
+    o.xlsx_prefix = job_url(job) + "/result?format=xlsx&section=";
     o.timeout_limit = "the job's timeout";
     return o;
 }

@@ -222,6 +222,19 @@ void append_spool_rows(std::string& out, const PGresult* result) {
     }
 }
 
+void append_spool_rows(std::string& out, const StoredRows& rows) {
+    for (const auto& row : rows) {
+        for (const auto& cell : row) {
+            if (!cell) {
+                put_u32(out, kNull);
+                continue;
+            }
+            put_u32(out, static_cast<std::uint32_t>(cell->size()));
+            out += *cell;
+        }
+    }
+}
+
 std::string build_xlsx(int spool_fd, const XlsxBuild& b, const std::string& path,
                        const std::atomic<bool>& cancel) {
     lxw_workbook_options options{};

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@ std::vector<XlsxColumn> xlsx_columns(const PGresult* result);
 // Every row of `result` as spool records: per cell a 4-byte little-endian length,
 // 0xFFFFFFFF for NULL, then the value's text.
 void append_spool_rows(std::string& out, const PGresult* result);
+// The same for rows read back from a job's stored result (jobs::decode_rows).
+using StoredRows = std::vector<std::vector<std::optional<std::string>>>;
+void append_spool_rows(std::string& out, const StoredRows& rows);
 
 struct XlsxBuild {
     std::string sheet;                // worksheet name (the section's)

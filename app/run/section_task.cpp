@@ -156,6 +156,13 @@ void SectionTask::on_result(pg::PgConnection&, model::PgResultPtr res) {
         case PGRES_COMMAND_OK:
             break;
         default: {
+            if (!conflict_retried_ && rows_ == 0 && model::is_recovery_conflict(res.get())) {
+                conflict_retried_ = conflict_retry_ = true;
+                spdlog::warn("report {}: section {}: {} (SQLSTATE 40001): running it once more",
+                             host_.report().name, host_.report().sections[sections_[next_]].name,
+                             error_field(res.get(), PG_DIAG_MESSAGE_PRIMARY));
+                break;
+            }
             error_seen_ = true;
             auto& r = host_.result(sections_[next_]);
             r.status = SectionStatus::Error;
@@ -202,9 +209,11 @@ void SectionTask::on_query_end(pg::PgConnection& conn) {
     host_.on_query_stopped();
     std::size_t section = sections_[next_];
     auto& r = host_.result(section);
-    if (pipelined_ > 0 && conn.statement_redo()) {
-        // It did not run (PgConnection::statement_redo): again, on its own, after
-        // the pipeline.
+    if ((pipelined_ > 0 && conn.statement_redo()) || conflict_retry_) {
+        // It did not run (PgConnection::statement_redo), or a standby cancelled
+        // it (a recovery conflict): again, on its own, after the pipeline or the
+        // sections still to run.
+        conflict_retry_ = false;
         r.begin_ms = -1;
         sections_.push_back(section);
     } else {

@@ -91,6 +91,10 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     bool waiting_ = false;
     bool query_running_ = false;
     bool error_seen_ = false;
+    // A recovery conflict cancelled the running section before any of its rows
+    // reached the host: it runs once more, after the others (run_next).
+    bool conflict_retry_ = false;
+    bool conflict_retried_ = false;  // once per task
     bool finished_ = false;
 };
 

@@ -111,6 +111,9 @@ void prepare_test_schema() {
     tx.exec("CREATE TABLE IF NOT EXISTS asyncpage_test_pipeline_gone (a int)");
     // tests/reports/plan_probe.sql: its columns change under a prepared statement.
     tx.exec("CREATE TABLE IF NOT EXISTS asyncpage_test_plan_probe (a int)");
+    // tests/reports/recovery_conflict.sql: truncated on the primary while a
+    // standby reads it (replicas_test).
+    tx.exec("CREATE TABLE IF NOT EXISTS asyncpage_test_conflict (x int)");
     tx.exec(
         "INSERT INTO asyncpage_test_plan_probe SELECT 1 WHERE NOT EXISTS "
         "(SELECT FROM asyncpage_test_plan_probe)");

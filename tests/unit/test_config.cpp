@@ -251,6 +251,19 @@ BOOST_AUTO_TEST_CASE(max_rows_key) {
     expect_error(dsn_line, {{"ASYNCPAGE_MAX_ROWS", "1e3"}}, "max_rows", "integer");
 }
 
+BOOST_AUTO_TEST_CASE(pool_mode_key) {
+    using Mode = asyncpage::config::Config::PoolMode;
+    TempConfig t;
+    BOOST_TEST((t.load(dsn_line).pool_mode == Mode::Session));
+    BOOST_TEST((t.load(dsn_line + "pool_mode = \"transaction\"\n").pool_mode == Mode::Transaction));
+    BOOST_TEST((t.load(dsn_line + "pool_mode = \"session\"\n").pool_mode == Mode::Session));
+    BOOST_TEST((t.load(dsn_line, {{"ASYNCPAGE_POOL_MODE", "transaction"}}).pool_mode ==
+                Mode::Transaction));
+    expect_error(dsn_line + "pool_mode = \"statement\"\n", {}, "pool_mode",
+                 "must be \"session\" or \"transaction\", got \"statement\"");
+    expect_error(dsn_line + "pool_mode = 1\n", {}, "pool_mode", "string");
+}
+
 BOOST_AUTO_TEST_CASE(listen_forms) {
     TempConfig t;
     BOOST_TEST(t.load(dsn_line + "listen = \"10.1.2.3:65535\"\n").listen == "10.1.2.3:65535");

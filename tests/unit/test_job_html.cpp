@@ -295,6 +295,8 @@ BOOST_AUTO_TEST_CASE(result_tables_with_job_csv_links) {
     BOOST_TEST(has(box, "<tr><td class=\"null\"></td><td class=\"n\">3</td></tr>"));
     BOOST_TEST(has(box, "<a class=\"csv\" href=\"/jobs/" + kId +
                             "/result?format=csv&amp;section=big%20one\" download>CSV</a>"));
+    BOOST_TEST(has(box, "<a class=\"xlsx\" href=\"/jobs/" + kId +
+                            "/result?format=xlsx&amp;section=big%20one\" download>Excel</a>"));
     BOOST_TEST(!has(html, "/reports/orders?format=csv"));
 
     // Without a loaded result the container is empty, for the script to fill.
