@@ -82,6 +82,17 @@ std::string Metrics::render(const pg::PoolStats& pool, int pool_size,
             jobs.progress_notices);
     counter("asyncpage_job_progress_writes_total",
             "Progress updates written to the jobs table (bursts coalesced).", jobs.progress_writes);
+    counter("asyncpage_job_retries_total",
+            "Jobs this worker claimed again after an earlier run was lost (worker, host or "
+            "database session gone).",
+            jobs.retries);
+    counter("asyncpage_job_lease_expiries_total",
+            "Runs (of any worker) whose lease this worker found expired: their job was queued "
+            "again or, after its last attempt, failed.",
+            jobs.lease_expiries);
+    counter("asyncpage_job_leases_lost_total",
+            "Runs of this worker that found their lease taken and stopped without writing.",
+            jobs.leases_lost);
     out +=
         "# HELP asyncpage_page_duration_seconds Time from request to answer.\n"
         "# TYPE asyncpage_page_duration_seconds histogram\n";

@@ -15,6 +15,7 @@ struct JobFigures {
     std::uint64_t running = 0, long_polls = 0, streams = 0;
     std::uint64_t created = 0, claimed = 0, succeeded = 0, failed = 0, cancelled = 0, requeued = 0;
     std::uint64_t progress_notices = 0, progress_writes = 0;
+    std::uint64_t retries = 0, lease_expiries = 0, leases_lost = 0;
     bool listening = false;
 };
 

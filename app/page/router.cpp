@@ -150,6 +150,9 @@ void Router::route(std::unique_ptr<fcgi::Request>& request) {
             jf.requeued = st.requeued;
             jf.progress_notices = st.progress_notices;
             jf.progress_writes = st.progress_writes;
+            jf.retries = st.retries;
+            jf.lease_expiries = st.lease_expiries;
+            jf.leases_lost = st.leases_lost;
         }
         jf.listening = hub_ && hub_->listening();
         request->respond(200, "text/plain; version=0.0.4; charset=utf-8",
