@@ -182,6 +182,15 @@ class Runner::Run final : public run::RunListener {
         }
         if (!bad) {
             end("succeeded", {}, {});
+        } else if (bad->status == SectionStatus::Error &&
+                   model::sqlstate::is_unavailable(bad->sqlstate)) {
+            // The run's database session was lost (connection broken, server shut
+            // down): not the query's fault, so the run is lost like one whose worker
+            // died, and the job runs again while it has attempts left.
+            lost_ =
+                "its database session was lost (section " + bad->name + ": " + bad->message + ")";
+            pending_progress_.reset();
+            wait_for_rows(false);
         } else {
             std::string sqlstate = bad->status == SectionStatus::Timeout
                                        ? std::string(model::sqlstate::kQueryCanceled)
@@ -233,6 +242,23 @@ class Runner::Run final : public run::RunListener {
             return;
         }
         if (!rows_stored_) return;
+        if (lost_ && !end_sent_) {
+            end_sent_ = true;
+            writing_ = true;
+            store.lose(id_, run_id_, *lost_, [this](pg::Outcome& o, const std::string& state) {
+                if (!o.ok) {
+                    // Its lease then expires, and any worker's sweep loses it.
+                    log_failure("putting a job whose session was lost back in the queue", o);
+                } else if (!state.empty()) {
+                    if (state == "failed") ++runner_.stats_.failed;
+                    spdlog::warn("job {}: attempt {} of {} lost: {}; {}", id_, attempt_,
+                                 max_attempts_, *lost_,
+                                 state == "queued" ? "queued again" : "failed");
+                }
+                runner_.run_ended(this);
+            });
+            return;
+        }
         if (requeue_ && !end_sent_) {
             end_sent_ = true;
             writing_ = true;
@@ -314,8 +340,9 @@ class Runner::Run final : public run::RunListener {
     bool ended_ = false;
     bool end_sent_ = false;
     bool requeue_ = false;
-    bool abandoned_ = false;    // lost its lease: writes nothing more
-    bool rows_stored_ = false;  // the writer has nothing in flight and takes no more
+    bool abandoned_ = false;           // lost its lease: writes nothing more
+    std::optional<std::string> lost_;  // its session was lost: why (asyncpage.lose_run)
+    bool rows_stored_ = false;         // the writer has nothing in flight and takes no more
 };
 
 Runner::Runner(loop::EventLoop& loop, pg::Pool& run_pool, Store& store, const ReportMap& reports,

@@ -348,6 +348,16 @@ void Store::requeue(const std::string& id, const std::string& runner, Answer<> d
     meta_.run("jobs:finish", kRequeueSql, {id, runner}, std::move(done));
 }
 
+void Store::lose(const std::string& id, const std::string& runner, const std::string& why,
+                 Answer<const std::string&> done) {
+    meta_.run("jobs:finish", "SELECT asyncpage.lose_run($1::uuid, $2::uuid, $3)", {id, runner, why},
+              [done = std::move(done)](pg::Outcome& o) {
+                  std::string state;
+                  if (o.ok && o.rows() > 0 && !o.is_null(0, 0)) state = o.text(0, 0);
+                  done(o, state);
+              });
+}
+
 void Store::heartbeat(const std::vector<std::string>& runs, Millis lease,
                       Answer<const std::set<std::string>&> renewed) {
     meta_.run("jobs:sweep", kHeartbeatSql, {text_array(runs), interval(lease)},

@@ -126,6 +126,11 @@ class Store {
     void fail_unstored(const std::string& id, const std::string& runner,
                        const std::string& sqlstate, const std::string& message, Answer<> done);
     void requeue(const std::string& id, const std::string& runner, Answer<> done);
+    // The run lost its database session: asyncpage.lose_run queues the job again
+    // or, after its last attempt, fails it saying `why`; its state then ("" when
+    // the job was no longer this run's).
+    void lose(const std::string& id, const std::string& runner, const std::string& why,
+              Answer<const std::string&> done);
     // Renews the leases of `runs` to now + `lease`; `renewed` holds the runs that
     // still had theirs (the others were lost: they must stop and write nothing).
     void heartbeat(const std::vector<std::string>& runs, Millis lease,

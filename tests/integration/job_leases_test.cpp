@@ -208,6 +208,29 @@ BOOST_AUTO_TEST_CASE(vanished_host_loses_its_job_to_another_server_and_writes_no
     BOOST_TEST(jobs.scalar_int("SELECT count(*) FROM asyncpage.jobs WHERE state = 'running'") == 0);
 }
 
+// The job's own database session ends under it (the backend terminated): the
+// query was not at fault, so the job runs again.
+BOOST_AUTO_TEST_CASE(a_lost_database_session_runs_the_job_again) {
+    ReportDir reports(lease_reports());
+    ServerOptions o;
+    o.reports_dir = reports.path();
+    Stack s(o);
+    Pg pg;
+    Pg jobs(s.server().jobs_dsn());
+    std::string id = create_job(s, "lease_rows", "secs=2")["id"];
+    BOOST_TEST_REQUIRE(is_running(wait_job(s, id, is_running, 10)));
+    BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "own_lease_row") == 1; }, 5s));
+    BOOST_TEST_REQUIRE(pg.scalar_int("SELECT count(pg_terminate_backend(pid)) FROM "
+                                     "pg_stat_activity WHERE query LIKE '%own_lease_row%' "
+                                     "AND application_name = $1",
+                                     s.server().application_name()) == 1);
+    json done = wait_job(s, id, job_final, 15);
+    BOOST_TEST_MESSAGE("after its session was terminated: " << done.dump());
+    BOOST_TEST(done["state"] == "succeeded");
+    BOOST_TEST(done["attempt"] == 2);
+    expect_one_result(s, jobs, id);
+}
+
 BOOST_AUTO_TEST_CASE(a_sql_error_is_not_retried) {
     ServerOptions o;
     o.config = {{"job_lease", "\"1s\""}};
