@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "core/units.hpp"
 #include "model/pg_error.hpp"
@@ -122,8 +121,9 @@ class Runner::Run final : public run::RunListener {
         if (ended_) return false;
         return writer_.add(section, rows.get()) && !ended_;
     }
-    // Over job_max_result, a chunk that could not be stored, or the job lost: the
-    // run stops; the end says why (a lost job writes nothing: its end is a no-op).
+    // Over job_max_result or a chunk that could not be stored: the run stops and
+    // the end says why. A chunk that found the job taken: the run lost its lease
+    // and writes nothing more.
     void write_failed(const WriteFailure& f) {
         if (ended_) return;  // finishing already: the end reads writer_.failure()
         if (f.lost_job) {
@@ -131,8 +131,7 @@ class Runner::Run final : public run::RunListener {
             return;
         }
         spdlog::warn("job {}: {}", id_, f.message);
-        run_.stop(SectionStatus::Cancelled,
-                  f.lost_job ? "the job was taken from this worker" : f.message);
+        run_.stop(SectionStatus::Cancelled, f.message);
         end("failed", f.sqlstate, f.message);
     }
     void on_finished() override { finish(); }
