@@ -18,6 +18,7 @@
 #include <set>
 
 #include "fcgi/listener.hpp"
+#include "jobs/release.hpp"
 #include "log/log.hpp"
 #include "reports/parser.hpp"
 #include "worker.hpp"
@@ -152,7 +153,9 @@ int run_supervisor(const config::Config& initial, const std::string& config_path
     // it (docs/ARCHITECTURE.md, "Metrics").
     page::MetricsBoard board;
     std::vector<WorkerSlot> workers(static_cast<std::size_t>(config.workers));
-    std::set<pid_t> retiring;  // workers of an older generation, draining after a reload
+    std::set<pid_t> retiring;   // workers of an older generation, draining after a reload
+    std::set<pid_t> releasing;  // children releasing a dead worker's job leases
+    bool quitting = false;      // SIGQUIT: workers stop at once, keeping their leases
     auto spawn = [&](std::size_t i) {
         int slot = board.reserve(static_cast<int>(i));
         if (slot < 0) spdlog::warn("no metrics slot left: worker {} counts alone", i);
@@ -253,6 +256,7 @@ int run_supervisor(const config::Config& initial, const std::string& config_path
                         spdlog::info("stopping at once on SIGQUIT");
                         sd_notify(0, "STOPPING=1");
                         stopping = true;
+                        quitting = true;
                         kill_at = now + Millis(2000);
                         signal_workers(SIGQUIT);
                         break;
@@ -272,6 +276,23 @@ int run_supervisor(const config::Config& initial, const std::string& config_path
         pid_t pid;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
             board.retire(pid);
+            if (releasing.erase(pid)) continue;
+            // A worker that did not drain (killed, crashed, stopped at once) may
+            // still hold job leases: a child releases them now, so its jobs are
+            // back in the queue at once rather than when the leases expire.
+            bool drained = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !quitting;
+            bool ours = retiring.count(pid) > 0 ||
+                        std::any_of(workers.begin(), workers.end(),
+                                    [pid](const WorkerSlot& w) { return w.pid == pid; });
+            if (ours && !drained) {
+                std::string why =
+                    WIFSIGNALED(status) ? fmt::format("was killed by signal {} ({})",
+                                                      WTERMSIG(status), strsignal(WTERMSIG(status)))
+                    : quitting          ? "was stopped at once (SIGQUIT)"
+                                        : fmt::format("exited with status {}", WEXITSTATUS(status));
+                if (pid_t child = jobs::fork_release(config.jobs_dsn, pid, why))
+                    releasing.insert(child);
+            }
             if (retiring.erase(pid)) {
                 spdlog::info("old worker {} {}", pid, describe_status(status));
                 continue;

@@ -107,12 +107,14 @@ int run_worker(const config::Config& config, int listen_fd,
     runner_options.job_timeout = config.job_timeout;
     runner_options.retention = config.job_retention;
     runner_options.results.max_result = config.job_max_result;
+    runner_options.lease = config.job_lease;
     jobs::Runner runner(loop, run_pool, store, catalog->reports, runner_options);
     page::JobRoutes job_routes(loop, store, hub, result_pool, [&catalog](const std::string& name) {
         auto it = catalog->reports.find(name);
         return it == catalog->reports.end() ? nullptr : it->second;
     });
     job_routes.set_max_queued(config.job_max_queued);
+    job_routes.set_retries(config.job_retries);
     job_routes.set_html_rows(config.max_rows);
     hub.on_any = [&runner](const jobs::JobEvent& ev, const std::string&) { runner.on_event(ev); };
     hub.wanted = [&runner](const std::string& id) { return runner.runs(id); };

@@ -82,6 +82,13 @@
       el("job-percent").textContent = "";
     }
     el("job-message").textContent = typeof job.message === "string" ? job.message : "";
+    // "attempt 2 of 3" once a lost run made the job run again.
+    const attempt = el("job-attempt");
+    if (attempt) {
+      const retried = Number.isInteger(job.attempt) && job.attempt >= 2;
+      attempt.textContent = retried ? "attempt " + job.attempt + " of " + job.max_attempts : "";
+      attempt.hidden = !retried;
+    }
     showElapsed();
   };
 

@@ -222,6 +222,17 @@ const std::map<std::string, Setter>& setters() {
         {"job_max_queued",
          [](Config& c, const Source& s) { c.job_max_queued = s.as_int_at_least(1); }},
         {"job_max_result", [](Config& c, const Source& s) { c.job_max_result = s.as_size(); }},
+        {"job_retries",
+         [](Config& c, const Source& s) {
+             c.job_retries = s.as_int_at_least(0);
+             if (c.job_retries > 100) s.fail("must be at most 100");
+         }},
+        {"job_lease",
+         [](Config& c, const Source& s) {
+             c.job_lease = s.as_duration();
+             // Renewed every lease / 4: shorter would spend the jobs database on heartbeats.
+             if (c.job_lease < std::chrono::milliseconds(1000)) s.fail("must be at least 1s");
+         }},
         {"reports_dir",
          [](Config& c, const Source& s) {
              c.reports_dir = s.as_string();

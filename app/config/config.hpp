@@ -21,6 +21,12 @@ struct Config {
     std::chrono::milliseconds job_retention{24 * 3600 * 1000};
     int job_max_queued = 100;  // queued jobs per owner (or client address); more is a 429
     std::size_t job_max_result = std::size_t(1) << 30;  // bytes of one job's stored rows
+    // Runs after the first when a job's worker, host or database session is lost
+    // (a report's `retries:` overrides it).
+    int job_retries = 2;
+    // A claim's lease: renewed every job_lease / 4 by the running worker; a job
+    // whose lease expired (its host vanished) is taken by another worker.
+    std::chrono::milliseconds job_lease{10000};
     std::string reports_dir = "reports";
     std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
     std::string access_log;          // empty: stderr; "off": none

@@ -187,6 +187,10 @@ model::JobView decode_job_view(const std::string& text, std::string_view params)
             v.progress = it->get<int>();
         if (auto it = j.find("version"); it != j.end() && it->is_number_integer())
             v.version = it->get<std::int64_t>();
+        if (auto it = j.find("attempt"); it != j.end() && it->is_number_integer())
+            v.attempt = it->get<int>();
+        if (auto it = j.find("max_attempts"); it != j.end() && it->is_number_integer())
+            v.max_attempts = it->get<int>();
         if (auto it = j.find("error"); it != j.end() && it->is_object()) {
             // Not value("sqlstate", ""): it throws on a null (a JSON null is present).
             auto field = [&](const char* key) {

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "core/units.hpp"
 #include "model/pg_error.hpp"
@@ -17,11 +16,15 @@ namespace asyncpage::jobs {
 using model::SectionStatus;
 
 namespace {
-std::string make_runner_id() {
+Claimant make_claimant(Millis lease) {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    std::random_device rd;
-    return fmt::format("{} pid {} {:08x}", host, ::getpid(), rd());
+    Claimant c;
+    c.host = host;
+    c.pid = static_cast<int>(::getpid());
+    c.runner = fmt::format("{} pid {}", c.host, c.pid);
+    c.lease = lease;
+    return c;
 }
 
 void log_failure(const char* what, const pg::Outcome& o) {
@@ -36,15 +39,16 @@ void log_failure(const char* what, const pg::Outcome& o) {
 // chunk of rows was stored.
 class Runner::Run final : public run::RunListener {
   public:
-    Run(Runner& runner, std::string id, std::shared_ptr<const reports::Report> report,
-        http::Fields params)
+    Run(Runner& runner, const ClaimedJob& job, std::shared_ptr<const reports::Report> report)
         : runner_(runner),
-          id_(std::move(id)),
+          id_(job.id),
+          run_id_(job.run),
+          attempt_(job.attempt),
+          max_attempts_(job.max_attempts),
           report_(std::move(report)),
-          params_(std::move(params)),
+          params_(job.params),
           run_(runner.loop_, runner.run_pool_, report_, *this),
-          writer_(runner.store_, id_, runner.runner_id_, report_->sections.size(),
-                  runner.options_.results) {
+          writer_(runner.store_, id_, run_id_, report_->sections.size(), runner.options_.results) {
         writer_.on_backpressure = [this](bool pause) {
             if (pause)
                 run_.pause_reading();
@@ -55,7 +59,8 @@ class Runner::Run final : public run::RunListener {
     }
 
     void start() {
-        spdlog::info("job {} started: report {}", id_, report_->name);
+        spdlog::info("job {} started: report {}, attempt {} of {}", id_, report_->name, attempt_,
+                     max_attempts_);
         // Checked again: the report file may have changed since the job was queued.
         auto validated = reports::validate_params(*report_, params_);
         if (auto* perr = std::get_if<reports::ParamError>(&validated)) {
@@ -86,7 +91,28 @@ class Runner::Run final : public run::RunListener {
         finish();
     }
 
+    // The run lost its lease (the heartbeat did not renew it, or a chunk found the
+    // job taken): another run may hold the job now, so this one stops its queries
+    // and writes nothing more, not even its end.
+    void abandon(const std::string& why) {
+        if (abandoned_ || end_sent_) return;
+        spdlog::warn("job {}: attempt {} lost its lease ({}); stopping without writing", id_,
+                     attempt_, why);
+        ++runner_.stats_.leases_lost;
+        abandoned_ = true;
+        pending_progress_.reset();
+        if (!ended_) {
+            ended_ = true;
+            run_.stop(SectionStatus::Cancelled, "the job's lease was lost");
+            wait_for_rows(false);
+        }
+        write_next();
+    }
+
     bool ended() const { return ended_; }
+    // Still expects its lease to be renewed: not ending, nor given up.
+    bool holds_lease() const { return !end_sent_ && !abandoned_; }
+    const std::string& run_id() const { return run_id_; }
 
   private:
     // run::RunListener
@@ -95,13 +121,17 @@ class Runner::Run final : public run::RunListener {
         if (ended_) return false;
         return writer_.add(section, rows.get()) && !ended_;
     }
-    // Over job_max_result, a chunk that could not be stored, or the job lost: the
-    // run stops; the end says why (a lost job writes nothing: its end is a no-op).
+    // Over job_max_result or a chunk that could not be stored: the run stops and
+    // the end says why. A chunk that found the job taken: the run lost its lease
+    // and writes nothing more.
     void write_failed(const WriteFailure& f) {
         if (ended_) return;  // finishing already: the end reads writer_.failure()
-        spdlog::warn("job {}: {}", id_, f.lost_job ? "no longer ours, stopping" : f.message);
-        run_.stop(SectionStatus::Cancelled,
-                  f.lost_job ? "the job was taken from this worker" : f.message);
+        if (f.lost_job) {
+            abandon("a chunk of rows found the job no longer this run's");
+            return;
+        }
+        spdlog::warn("job {}: {}", id_, f.message);
+        run_.stop(SectionStatus::Cancelled, f.message);
         end("failed", f.sqlstate, f.message);
     }
     void on_finished() override { finish(); }
@@ -151,6 +181,15 @@ class Runner::Run final : public run::RunListener {
         }
         if (!bad) {
             end("succeeded", {}, {});
+        } else if (bad->status == SectionStatus::Error &&
+                   model::sqlstate::is_unavailable(bad->sqlstate)) {
+            // The run's database session was lost (connection broken, server shut
+            // down): not the query's fault, so the run is lost like one whose worker
+            // died, and the job runs again while it has attempts left.
+            lost_ =
+                "its database session was lost (section " + bad->name + ": " + bad->message + ")";
+            pending_progress_.reset();
+            wait_for_rows(false);
         } else {
             std::string sqlstate = bad->status == SectionStatus::Timeout
                                        ? std::string(model::sqlstate::kQueryCanceled)
@@ -181,12 +220,20 @@ class Runner::Run final : public run::RunListener {
     void write_next() {
         if (writing_) return;
         auto& store = runner_.store_;
+        if (abandoned_) {
+            // Nothing more is written; the run ends once no chunk is in flight.
+            if (rows_stored_ && !end_sent_) {
+                end_sent_ = true;
+                runner_.run_ended(this);
+            }
+            return;
+        }
         if (pending_progress_) {
             auto [pct, msg] = std::move(*pending_progress_);
             pending_progress_.reset();
             writing_ = true;
             ++runner_.stats_.progress_writes;
-            store.record_progress(id_, pct, msg, runner_.runner_id_, [this](pg::Outcome& o) {
+            store.record_progress(id_, pct, msg, run_id_, [this](pg::Outcome& o) {
                 if (!o.ok) log_failure("recording progress", o);
                 writing_ = false;
                 write_next();
@@ -194,10 +241,27 @@ class Runner::Run final : public run::RunListener {
             return;
         }
         if (!rows_stored_) return;
+        if (lost_ && !end_sent_) {
+            end_sent_ = true;
+            writing_ = true;
+            store.lose(id_, run_id_, *lost_, [this](pg::Outcome& o, const std::string& state) {
+                if (!o.ok) {
+                    // Its lease then expires, and any worker's sweep loses it.
+                    log_failure("putting a job whose session was lost back in the queue", o);
+                } else if (!state.empty()) {
+                    if (state == "failed") ++runner_.stats_.failed;
+                    spdlog::warn("job {}: attempt {} of {} lost: {}; {}", id_, attempt_,
+                                 max_attempts_, *lost_,
+                                 state == "queued" ? "queued again" : "failed");
+                }
+                runner_.run_ended(this);
+            });
+            return;
+        }
         if (requeue_ && !end_sent_) {
             end_sent_ = true;
             writing_ = true;
-            store.requeue(id_, runner_.runner_id_, [this](pg::Outcome& o) {
+            store.requeue(id_, run_id_, [this](pg::Outcome& o) {
                 if (!o.ok) log_failure("queueing a stopped job again", o);
                 ++runner_.stats_.requeued;
                 spdlog::info("job {} queued again (worker stopping)", id_);
@@ -213,15 +277,19 @@ class Runner::Run final : public run::RunListener {
                 // A chunk failed (or the limit was passed) while the end was waited for.
                 f = Final{"failed", failure->sqlstate, failure->message};
             }
-            store.finish(id_, encode_results(run_.results(), writer_.shapes()), runner_.runner_id_,
-                         f.state, f.sqlstate, f.message, [this, f](pg::Outcome& o, bool changed) {
+            store.finish(id_, encode_results(run_.results(), writer_.shapes()), run_id_, f.state,
+                         f.sqlstate, f.message, [this, f](pg::Outcome& o, bool changed) {
                              if (!o.ok) {
                                  log_failure("storing a job's result", o);
                                  fail_unstored(o);
                                  return;
                              } else if (!changed) {
-                                 ++runner_.stats_.cancelled;  // cancelled (or reaped) meanwhile
-                                 spdlog::info("job {} ended after it was cancelled", id_);
+                                 // Cancelled meanwhile, or its lease was taken.
+                                 ++runner_.stats_.cancelled;
+                                 spdlog::info(
+                                     "job {} ended after it was cancelled or lost its "
+                                     "lease: its end was not stored",
+                                     id_);
                              } else {
                                  if (f.state == "succeeded") ++runner_.stats_.succeeded;
                                  if (f.state == "failed") ++runner_.stats_.failed;
@@ -237,11 +305,11 @@ class Runner::Run final : public run::RunListener {
     // Storing the end failed (the database went away, or refused the sections):
     // the job still must not stay running. It ends failed without its result; if
     // even that cannot be written, the heartbeat stops with this run and any
-    // worker's sweep fails the job once it is stale.
+    // worker's sweep finds its lease expired (then it runs again, or fails).
     void fail_unstored(const pg::Outcome& why) {
         std::string message = "could not store the job's result: " + why.message;
         runner_.store_.fail_unstored(
-            id_, runner_.runner_id_,
+            id_, run_id_,
             why.sqlstate.empty() ? std::string(model::sqlstate::kConnectionFailure) : why.sqlstate,
             message, [this](pg::Outcome& o) {
                 if (!o.ok) {
@@ -259,6 +327,8 @@ class Runner::Run final : public run::RunListener {
 
     Runner& runner_;
     std::string id_;
+    std::string run_id_;  // this claim's lease: every write is conditional on it
+    int attempt_, max_attempts_;
     std::shared_ptr<const reports::Report> report_;
     http::Fields params_;
     run::ReportRun run_;
@@ -269,7 +339,9 @@ class Runner::Run final : public run::RunListener {
     bool ended_ = false;
     bool end_sent_ = false;
     bool requeue_ = false;
-    bool rows_stored_ = false;  // the writer has nothing in flight and takes no more
+    bool abandoned_ = false;           // lost its lease: writes nothing more
+    std::optional<std::string> lost_;  // its session was lost: why (asyncpage.lose_run)
+    bool rows_stored_ = false;         // the writer has nothing in flight and takes no more
 };
 
 Runner::Runner(loop::EventLoop& loop, pg::Pool& run_pool, Store& store, const ReportMap& reports,
@@ -279,7 +351,7 @@ Runner::Runner(loop::EventLoop& loop, pg::Pool& run_pool, Store& store, const Re
       store_(store),
       reports_(reports),
       options_(options),
-      runner_id_(make_runner_id()) {
+      claimant_(make_claimant(options.lease)) {
     nlohmann::json names = nlohmann::json::array();
     for (auto& [name, r] : reports_)
         names.push_back(name);
@@ -316,7 +388,7 @@ void Runner::claim() {
     if (static_cast<int>(runs_.size()) >= options_.slots || reports_.empty()) return;
     claiming_ = true;
     claim_again_ = false;
-    store_.claim(runner_id_, report_names_json_,
+    store_.claim(claimant_, report_names_json_,
                  [this](pg::Outcome& o, const std::optional<ClaimedJob>& job) {
                      claiming_ = false;
                      if (!o.ok) {
@@ -342,8 +414,10 @@ void Runner::claim() {
 
 void Runner::started(const ClaimedJob& job) {
     ++stats_.claimed;
+    // A drain gives its attempt back: a later attempt means an earlier run was lost.
+    if (job.attempt > 1) ++stats_.retries;
     auto it = reports_.find(job.report);  // the claim only takes jobs of known reports
-    auto run = std::make_unique<Run>(*this, job.id, it->second, job.params);
+    auto run = std::make_unique<Run>(*this, job, it->second);
     Run* raw = run.get();
     runs_[job.id] = std::move(run);
     raw->start();
@@ -365,22 +439,50 @@ void Runner::run_ended(Run* run) {
     }
 }
 
+// Every job_lease / 4: a lease survives three missed heartbeats (a slow round
+// trip, a busy database) before it expires.
 void Runner::sweep() {
-    sweep_timer_ = loop_.add_timer(options_.heartbeat, [this] { sweep(); });
-    if (!runs_.empty()) {
-        store_.heartbeat(runner_id_, [](pg::Outcome& o) {
-            if (!o.ok) log_failure("heartbeat", o);
-        });
-    }
-    store_.reap(options_.stale_after, [](pg::Outcome& o, const std::vector<std::string>& ids) {
+    sweep_timer_ = loop_.add_timer(std::max(options_.lease / 4, Millis(50)), [this] { sweep(); });
+    heartbeat();
+    store_.expire([this](pg::Outcome& o, const std::vector<LostRun>& lost) {
         if (!o.ok) {
-            if (!schema_missing(o)) log_failure("reaping jobs", o);
+            if (!schema_missing(o)) log_failure("expiring leases", o);
             return;
         }
-        for (auto& id : ids)
-            spdlog::warn("job {} failed: its worker stopped beating", id);
+        for (auto& l : lost) {
+            ++stats_.lease_expiries;
+            spdlog::warn("job {}: its run's lease expired; the job is {} now", l.id,
+                         l.state == "queued" ? "queued again" : "failed (no attempts left)");
+        }
+        if (!lost.empty()) claim();
     });
     claim();  // in case a notification was missed
+}
+
+// Renews the leases of the runs that hold one. A run whose lease was not renewed
+// lost it (it expired while this worker was stopped or cut off, and another
+// run may have the job now): it stops and writes nothing more.
+void Runner::heartbeat() {
+    std::vector<std::string> held;
+    for (auto& [id, r] : runs_) {
+        if (r->holds_lease()) held.push_back(r->run_id());
+    }
+    if (held.empty()) return;
+    store_.heartbeat(
+        held, options_.lease, [this, held](pg::Outcome& o, const std::set<std::string>& renewed) {
+            if (!o.ok) {
+                log_failure("heartbeat", o);
+                return;
+            }
+            std::vector<Run*> lost;
+            for (auto& [id, r] : runs_) {
+                bool asked = std::find(held.begin(), held.end(), r->run_id()) != held.end();
+                if (asked && r->holds_lease() && !renewed.count(r->run_id()))
+                    lost.push_back(r.get());
+            }
+            for (Run* r : lost)
+                r->abandon("the heartbeat found it gone");
+        });
 }
 
 void Runner::purge() {

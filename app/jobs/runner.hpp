@@ -4,9 +4,11 @@
 // runs each job's sections (a run::ReportRun) on its own pool without blocking the
 // loop; records progress notices on the job (coalescing bursts); stores the rows
 // as they arrive (ResultWriter) and then the sections and the final state, all
-// through the job Store. The sweep also keeps the
-// heartbeat of its running jobs, fails jobs whose worker stopped beating (any worker's), and
-// deletes jobs older than job_retention.
+// through the job Store. A claim is a lease: the sweep (every job_lease / 4)
+// renews the leases of its runs and stops a run that lost its lease (it writes
+// nothing more), puts back in the queue (or fails, after their last attempt) any
+// worker's jobs whose lease expired, and claims. Jobs older than job_retention
+// are deleted.
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,13 +29,15 @@ struct RunnerOptions {
     int slots = 4;
     Millis job_timeout{3600 * 1000};
     Millis retention{24 * 3600 * 1000};
-    Millis heartbeat{3000};     // how often running jobs are marked alive
-    Millis stale_after{12000};  // no heartbeat for this long: the job's runner is gone
-    ResultLimits results;       // job_max_result, chunk sizes
+    Millis lease{10000};   // job_lease: a claim's lease, renewed every lease / 4
+    ResultLimits results;  // job_max_result, chunk sizes
 };
 
 struct JobStats {
     std::uint64_t claimed = 0, succeeded = 0, failed = 0, cancelled = 0, requeued = 0;
+    std::uint64_t retries = 0;         // claims of a job whose earlier run was lost
+    std::uint64_t lease_expiries = 0;  // any worker's runs this worker found expired
+    std::uint64_t leases_lost = 0;     // runs of this worker that found their lease taken
     std::uint64_t progress_notices = 0, progress_writes = 0;
 };
 
@@ -51,7 +55,7 @@ class Runner {
     std::size_t running() const { return runs_.size(); }
     bool runs(const std::string& id) const { return runs_.count(id) > 0; }
     const JobStats& stats() const { return stats_; }
-    const std::string& runner_id() const { return runner_id_; }
+    const std::string& runner_id() const { return claimant_.runner; }
 
     class Run;
 
@@ -59,6 +63,7 @@ class Runner {
     friend class Run;
     void claim();
     void sweep();
+    void heartbeat();
     void purge();
     void started(const ClaimedJob& job);
     void run_ended(Run* run);
@@ -69,7 +74,7 @@ class Runner {
     Store& store_;
     const ReportMap& reports_;
     RunnerOptions options_;
-    std::string runner_id_;
+    Claimant claimant_;
     std::string report_names_json_;
     std::unordered_map<std::string, std::unique_ptr<Run>> runs_;
     JobStats stats_;

@@ -9,6 +9,7 @@
 // are in the SQL: a job of another REMOTE_USER is the same as no job.
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,21 @@ struct CancelledJob {
 struct ClaimedJob {
     std::string id, report;
     http::Fields params;
+    std::string run;  // this claim's run id: every write of the run is conditional on it
+    int attempt = 1, max_attempts = 1;
+};
+
+// Who claims: recorded on the job with the lease (sql/migrations/004_job_leases.sql).
+struct Claimant {
+    std::string runner;  // "HOST pid N", for people reading the table
+    std::string host;
+    int pid = 0;
+    Millis lease{10000};  // job_lease
+};
+
+// A run whose lease expired and that the expiry put back in the queue or failed.
+struct LostRun {
+    std::string id, state;  // the job and its state now: queued or failed
 };
 
 // One stored section of a job's result (its rows are in chunks: ResultStream).
@@ -67,7 +83,8 @@ class Store {
     // The HTTP side. `owner` is REMOTE_USER, or NULL. `quota_key` names whose queued
     // jobs count against `max_queued` (the owner, or the client's address).
     void create(const std::string& report, const std::string& params_json, pg::Param owner,
-                const std::string& quota_key, int max_queued, Answer<const CreatedJob&> done);
+                const std::string& quota_key, int max_queued, int max_attempts,
+                Answer<const CreatedJob&> done);
     void read(const std::string& id, pg::Param owner, Answer<const std::optional<StoredJob>&> done);
     void cancel(const std::string& id, pg::Param owner,
                 Answer<const std::optional<CancelledJob>&> done);
@@ -86,9 +103,10 @@ class Store {
     static std::pair<std::string, std::vector<pg::Param>> chunks_query(const std::string& id,
                                                                        std::optional<int> position);
 
-    // The runner. `runner` is the claiming worker's id; a statement on a job that
-    // another runner holds (or that ended meanwhile) changes nothing.
-    void claim(const std::string& runner, const std::string& report_names_json,
+    // The runner. A claim is a lease; `runner` in the calls below is the claim's
+    // run id (ClaimedJob::run): a statement on a job that another run holds (or
+    // that ended meanwhile) changes nothing.
+    void claim(const Claimant& who, const std::string& report_names_json,
                Answer<const std::optional<ClaimedJob>&> done);
     void record_progress(const std::string& id, int pct, const std::string& message,
                          const std::string& runner, Answer<> done);
@@ -108,9 +126,18 @@ class Store {
     void fail_unstored(const std::string& id, const std::string& runner,
                        const std::string& sqlstate, const std::string& message, Answer<> done);
     void requeue(const std::string& id, const std::string& runner, Answer<> done);
-    void heartbeat(const std::string& runner, Answer<> done);
-    // Fails running jobs whose heartbeat is older than `stale_after`; their ids.
-    void reap(Millis stale_after, Answer<const std::vector<std::string>&> done);
+    // The run lost its database session: asyncpage.lose_run queues the job again
+    // or, after its last attempt, fails it saying `why`; its state then ("" when
+    // the job was no longer this run's).
+    void lose(const std::string& id, const std::string& runner, const std::string& why,
+              Answer<const std::string&> done);
+    // Renews the leases of `runs` to now + `lease`; `renewed` holds the runs that
+    // still had theirs (the others were lost: they must stop and write nothing).
+    void heartbeat(const std::vector<std::string>& runs, Millis lease,
+                   Answer<const std::set<std::string>&> renewed);
+    // Runs whose lease expired lose their job (asyncpage.lose_run: queued again,
+    // or failed after its last attempt); those this call changed.
+    void expire(Answer<const std::vector<LostRun>&> done);
     // Deletes jobs that finished longer than `retention` ago; how many.
     void purge(Millis retention, Answer<int> done);
 

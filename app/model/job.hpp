@@ -17,6 +17,8 @@ struct JobView {
     std::optional<int> progress;  // 0..100 or none
     std::string message;          // latest progress message ("" when none)
     std::int64_t version = 0;
+    int attempt = 0;       // runs started (1 for the first; 0 before it)
+    int max_attempts = 1;  // 1 + the job's retries
     // ISO 8601 as PostgreSQL's json gives them ("2026-11-21T22:10:03.123+00:00"), ""
     // when null.
     std::string created_at, started_at, finished_at;

@@ -213,6 +213,7 @@ void JobRoutes::create(std::unique_ptr<fcgi::Request> request,
         h.remote_user.empty() ? "addr:" + h.remote_addr : "user:" + h.remote_user;
     store_.create(
         report->name, jobs::encode_params(*report, fields), owner_of(h), quota_key, max_queued_,
+        1 + (report->retries >= 0 ? report->retries : retries_),
         guarded(held, "create",
                 [this, held, quota_key](pg::Outcome& o, const jobs::CreatedJob& job) {
                     if (!o.ok) {

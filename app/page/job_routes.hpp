@@ -54,6 +54,9 @@ class JobRoutes {
     void resync();
     // job_max_queued: queued jobs one owner (or client address) may have.
     void set_max_queued(int n) { max_queued_ = n; }
+    // job_retries: runs after the first when a job's run is lost (a report's
+    // `retries:` overrides it); fixed on the job when it is created.
+    void set_retries(int n) { retries_ = n; }
 
     class Held;
     class Watch;
@@ -108,6 +111,7 @@ class JobRoutes {
     JobCounters counters_;
     bool draining_ = false;
     int max_queued_ = 100;
+    int retries_ = 2;
     std::int64_t html_rows_ = 10000;
 };
 

@@ -51,6 +51,9 @@ void Figures::add_counters(const Counters& c) {
     counters.jobs_requeued += c.jobs_requeued;
     counters.progress_notices += c.progress_notices;
     counters.progress_writes += c.progress_writes;
+    counters.job_retries += c.job_retries;
+    counters.lease_expiries += c.lease_expiries;
+    counters.leases_lost += c.leases_lost;
     for (std::size_t i = 0; i < c.latency_buckets.size(); ++i)
         counters.latency_buckets[i] += c.latency_buckets[i];
     counters.latency_count += c.latency_count;
@@ -124,6 +127,16 @@ std::string render_metrics(const Figures& f, const std::string& scope) {
             c.progress_notices);
     counter("asyncpage_job_progress_writes_total",
             "Progress updates written to the jobs table (bursts coalesced).", c.progress_writes);
+    counter("asyncpage_job_retries_total",
+            "Jobs claimed again after an earlier run was lost (worker, host or database session "
+            "gone).",
+            c.job_retries);
+    counter("asyncpage_job_lease_expiries_total",
+            "Runs (of any worker) whose lease was found expired: their job was queued again or, "
+            "after its last attempt, failed.",
+            c.lease_expiries);
+    counter("asyncpage_job_leases_lost_total",
+            "Runs that found their lease taken and stopped without writing.", c.leases_lost);
     labelled("asyncpage_page_duration_seconds", "histogram", "Time from request to answer.");
     for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
         out += fmt::format("asyncpage_page_duration_seconds_bucket{{le=\"{}\"}} {}\n",

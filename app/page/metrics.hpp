@@ -30,6 +30,7 @@ struct Figures {
         std::uint64_t jobs_created = 0, jobs_claimed = 0, jobs_succeeded = 0, jobs_failed = 0;
         std::uint64_t jobs_cancelled = 0, jobs_requeued = 0;
         std::uint64_t progress_notices = 0, progress_writes = 0;
+        std::uint64_t job_retries = 0, lease_expiries = 0, leases_lost = 0;
         std::array<std::uint64_t, kLatencyBuckets.size()> latency_buckets{};
         std::uint64_t latency_count = 0;
         double latency_sum = 0;

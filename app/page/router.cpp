@@ -114,6 +114,9 @@ Figures Router::figures() const {
         c.jobs_requeued = st.requeued;
         c.progress_notices = st.progress_notices;
         c.progress_writes = st.progress_writes;
+        c.job_retries = st.retries;
+        c.lease_expiries = st.lease_expiries;
+        c.leases_lost = st.leases_lost;
     }
     g.listening = hub_ && hub_->listening() ? 1 : 0;
     return f;

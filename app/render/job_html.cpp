@@ -153,6 +153,13 @@ std::string html_job(const reports::Report* report, const JobView& job, const Pa
     out += "</code></dd>\n<dt>Elapsed</dt><dd id=\"job-elapsed\">";
     if (auto secs = job_elapsed_seconds(job, now)) out += format_elapsed(*secs);
     out += "</dd>\n</dl>\n";
+    // Shown once a run was lost and the job runs again (job.js keeps it current).
+    out += "<p id=\"job-attempt\" class=\"meta\"";
+    if (job.attempt < 2) out += " hidden";
+    out += '>';
+    if (job.attempt >= 2)
+        out += "attempt " + std::to_string(job.attempt) + " of " + std::to_string(job.max_attempts);
+    out += "</p>\n";
 
     append_progress(out, job, final);
     const std::string url = job_url(job);

@@ -52,8 +52,8 @@ std::optional<std::pair<std::string, std::string_view>> header_entry(std::string
 // The header keys this parser knows (README, "Report files"); any other
 // `-- word: ...` line is a comment.
 constexpr std::string_view kHeaderKeys[] = {
-    "title",    "description", "param", "timeout", "parallel", "job", "concurrency",
-    "max_rows", "section",     "cache", "chart",   "format",   "link"};
+    "title",    "description", "param", "timeout", "parallel", "job",    "concurrency",
+    "max_rows", "section",     "cache", "retries", "chart",    "format", "link"};
 
 // Levenshtein distance, for the typo warning only (keys are a few letters long).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -249,6 +249,16 @@ class ReportParser {
                 return false;
             }
             report_.max_rows = n;
+        } else if (key == "retries") {
+            int n = -1;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+            if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n < 0 ||
+                n > 100) {
+                fail(line, "retries: expected a whole number from 0 to 100, got '" +
+                               std::string(value) + "'");
+                return false;
+            }
+            report_.retries = n;
         } else if (key == "cache") {
             // Cache-Control's max-age counts whole seconds; a shorter or fractional
             // window would be rounded silently, so it is refused instead.

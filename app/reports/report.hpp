@@ -58,7 +58,9 @@ struct Report {
     bool parallel = true;
     bool job = false;
     int concurrency = 0;  // 0: no per-report cap beyond report_share
-    int max_rows = 0;     // rows of a section in an HTML or JSON page; 0: the config's
+    // `retries: N`: runs of a job after a lost worker, host or session; -1: job_retries.
+    int retries = -1;
+    int max_rows = 0;  // rows of a section in an HTML or JSON page; 0: the config's
     // `cache: D`: answers that succeed may be cached this long (Cache-Control: public,
     // max-age); 0: never (no-store).
     std::chrono::seconds cache{0};

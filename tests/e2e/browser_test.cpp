@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "support/own_site.hpp"
 #include "support/pg.hpp"
 #include "support/server.hpp"
 #include "support/stack.hpp"
@@ -17,18 +18,21 @@ namespace {
 
 // Runs `node tests/browser/SCRIPT BASE_URL` and fails the case when it exits non-zero;
 // its output (timings, or the failed assertion) goes to the test log either way.
-std::string run_browser_script(const std::string& script, Stack& s = e2e_stack(),
-                               const std::string& extra_args = "") {
+std::string run_browser_script(const std::string& script, Stack* stack = nullptr,
+                               const std::vector<std::string>& args = {}) {
     std::filesystem::path dir = std::filesystem::path(ASYNCPAGE_SOURCE_DIR) / "tests/browser";
     BOOST_TEST_REQUIRE(std::filesystem::exists(dir / "node_modules/playwright-core"),
                        "playwright-core is not installed: run scripts/setup --test");
     BOOST_TEST_REQUIRE(std::filesystem::exists("/usr/bin/chromium"),
                        "Debian's chromium is not installed: run scripts/setup --test");
+    Stack& s = stack ? *stack : e2e_stack();
+    std::string command =
+        "node " + shell_quote((dir / script).string()) + " " + shell_quote(s.url(""));
+    for (const auto& a : args)
+        command += " " + shell_quote(a);
     // The environment stays: node and Chromium need nothing of ASYNCPAGE_*, but a
     // developer's NODE_* or proxy settings must reach them.
-    CommandResult r = run_command(
-        "node " + shell_quote((dir / script).string()) + " " + shell_quote(s.url("")) + extra_args,
-        /*strip_asyncpage_env=*/false);
+    CommandResult r = run_command(command, /*strip_asyncpage_env=*/false);
     BOOST_TEST_MESSAGE(script << " output:\n" << r.output);
     BOOST_TEST(r.status == 0, script << " failed:\n" << r.output);
     return r.output;
@@ -79,6 +83,24 @@ BOOST_AUTO_TEST_CASE(job_wait_screen_progress_cancel_and_no_js_in_chromium) {
     run_browser_script("job_page.js");
 }
 
+// A job whose only worker is killed while the wait screen follows it: the screen
+// says "attempt 2 of 3" live and then shows the result (job_attempt.js).
+BOOST_AUTO_TEST_CASE(retried_job_shows_its_attempt_in_chromium) {
+    own_site::ReportDir reports(own_site::Reports{
+        {"attempt_probe",
+         "-- title: Attempt probe\n-- job: true\n-- timeout: 60s\n\n-- section: rows\n"
+         "SELECT g.i AS own_attempt_row FROM (SELECT pg_sleep(3)) AS s, "
+         "generate_series(1, 3) AS g(i);\n"}});
+    ServerOptions o;
+    o.workers = 1;
+    o.reports_dir = reports.path();
+    Stack s(o);
+    std::string id = own_site::create_job(s, "attempt_probe", "")["id"];
+    pid_t worker = s.server().wait_workers(1)[0];
+    std::string out = run_browser_script("job_attempt.js", &s, {id, std::to_string(worker)});
+    BOOST_TEST(out.find("job_attempt: ok") != std::string::npos, out);
+}
+
 // A form on another origin posting to asyncpage (create a job, cancel one) is
 // refused and stores nothing; the same form on asyncpage's page works.
 BOOST_AUTO_TEST_CASE(cross_site_forms_are_refused_in_chromium) {
@@ -107,11 +129,11 @@ BOOST_AUTO_TEST_CASE(demo_dashboard_charts_sorting_and_links_in_chromium) {
     o.dsn = demo.dsn();
     o.reports_dir = std::filesystem::path(ASYNCPAGE_SOURCE_DIR) / "sql/reports";
     Stack s(o);
-    std::string extra;
+    std::vector<std::string> args;
     if (const char* dir = std::getenv("ASYNCPAGE_SCREENSHOTS")) {
-        extra = " " + shell_quote((std::filesystem::path(dir) / "dashboard.png").string());
+        args.push_back((std::filesystem::path(dir) / "dashboard.png").string());
     }
-    run_browser_script("dashboard.js", s, extra);
+    run_browser_script("dashboard.js", &s, args);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -206,6 +206,7 @@ BOOST_AUTO_TEST_CASE(sighup_while_a_job_runs) {
 
     auto done = wait_job(s, id, job_final, 30);
     BOOST_TEST(done["state"] == "succeeded", done.dump());
+    BOOST_TEST(done["attempt"] == 1, "a reload's drain is not a lost attempt: " << done.dump());
     // Run again from the start by the new worker: started anew, and the whole run
     // (8 x 250 ms) after that.
     auto second_start = iso8601_to_epoch_ms(done["started_at"]);
@@ -297,6 +298,9 @@ BOOST_AUTO_TEST_CASE(drain_with_long_polls_streams_and_new_requests) {
     }
     std::string state = jobs.scalar("SELECT state FROM asyncpage.jobs WHERE id = '" + id + "'");
     BOOST_TEST(state == "queued", "the running job was not put back in the queue");
+    BOOST_TEST(jobs.scalar_int("SELECT attempt FROM asyncpage.jobs WHERE id = $1::uuid", id) == 0,
+               "the drain gave its attempt back");
+    BOOST_TEST(jobs.scalar_int("SELECT count(*) FROM asyncpage.jobs WHERE state = 'running'") == 0);
 }
 
 // kill -9 of one worker while both hold pages: exactly its pages get 502 from

@@ -47,6 +47,13 @@ std::string Pg::scalar(const std::string& sql) {
     return r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
 }
 
+std::string Pg::scalar(const std::string& sql, const std::string& arg) {
+    pqxx::nontransaction tx(impl_->conn);
+    pqxx::result r = tx.exec_params(sql, arg);
+    if (r.empty()) throw std::runtime_error("no row from: " + sql);
+    return r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+}
+
 long long Pg::scalar_int(const std::string& sql) {
     pqxx::nontransaction tx(impl_->conn);
     pqxx::result r = tx.exec(sql);

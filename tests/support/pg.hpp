@@ -22,6 +22,7 @@ class Pg {
     std::string scalar(const std::string& sql);
     long long scalar_int(const std::string& sql);
     // Same with $1 bound to `arg`.
+    std::string scalar(const std::string& sql, const std::string& arg);
     long long scalar_int(const std::string& sql, const std::string& arg);
 
     // Backends named `application_name` that are running a statement whose text

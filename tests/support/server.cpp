@@ -176,8 +176,14 @@ std::vector<pid_t> Server::worker_pids() const {
     for (const auto& task : fs::directory_iterator(tasks, ec)) {
         std::ifstream in(task.path() / "children");
         pid_t child = 0;
-        while (in >> child)
-            pids.push_back(child);
+        while (in >> child) {
+            // A short-lived child that releases a dead worker's job leases
+            // (app/jobs/release.hpp) is not a worker.
+            std::ifstream comm("/proc/" + std::to_string(child) + "/comm");
+            std::string name;
+            std::getline(comm, name);
+            if (name != "asyncpage-rel") pids.push_back(child);
+        }
     }
     std::sort(pids.begin(), pids.end());
     return pids;

@@ -54,7 +54,8 @@ class Server {
     // per server): what Pg::count_active and friends select its backends by.
     const std::string& application_name() const { return application_name_; }
 
-    // Children of the supervisor now (sorted).
+    // Children of the supervisor now (sorted), but for the short-lived ones that
+    // release a dead worker's job leases.
     std::vector<pid_t> worker_pids() const;
     // Waits until exactly `n` workers run; returns their pids (throws on timeout).
     std::vector<pid_t> wait_workers(int n, std::chrono::milliseconds timeout = 10s) const;

@@ -71,6 +71,8 @@ BOOST_AUTO_TEST_CASE(defaults_with_only_dsn) {
     BOOST_TEST(c.job_retention == milliseconds(24 * 3600 * 1000));
     BOOST_TEST(c.job_max_queued == 100);
     BOOST_TEST(c.job_max_result == std::size_t(1) << 30);
+    BOOST_TEST(c.job_retries == 2);
+    BOOST_TEST(c.job_lease == milliseconds(10000));
     BOOST_TEST(c.reports_dir == (t.dir / "reports").string());
     BOOST_TEST(c.log_level == "info");
     BOOST_TEST(c.access_log.empty());
@@ -211,6 +213,9 @@ BOOST_AUTO_TEST_CASE(bad_values_name_the_key) {
     expect_error(dsn_line + "max_pending = -1\n", {}, "max_pending", ">= 1");
     expect_error(dsn_line + "job_slots = -1\n", {}, "job_slots", ">= 0");
     expect_error(dsn_line + "job_max_queued = 0\n", {}, "job_max_queued", ">= 1");
+    expect_error(dsn_line + "job_retries = -1\n", {}, "job_retries", ">= 0");
+    expect_error(dsn_line + "job_retries = 101\n", {}, "job_retries", "at most 100");
+    expect_error(dsn_line + "job_lease = \"500ms\"\n", {}, "job_lease", "at least 1s");
     expect_error(dsn_line + "default_timeout = \"5 minutes\"\n", {}, "default_timeout", "duration");
     expect_error(dsn_line + "job_timeout = \"0s\"\n", {}, "job_timeout", "greater than zero");
     expect_error(dsn_line + "job_retention = \"-1h\"\n", {}, "job_retention", "duration");

@@ -279,6 +279,19 @@ BOOST_AUTO_TEST_CASE(progress_bar) {
     BOOST_TEST(element(html, "job-percent") == "<span id=\"job-percent\">100%</span>");
 }
 
+// "attempt 2 of 3" only once a lost run made the job run again.
+BOOST_AUTO_TEST_CASE(attempt_shown_when_retried) {
+    Report r = orders();
+    JobView j = job("running");
+    j.attempt = 1;
+    j.max_attempts = 3;
+    BOOST_TEST(element(html_job(&r, j, nullptr), "job-attempt") ==
+               "<p id=\"job-attempt\" class=\"meta\" hidden></p>");
+    j.attempt = 2;
+    BOOST_TEST(element(html_job(&r, j, nullptr), "job-attempt") ==
+               "<p id=\"job-attempt\" class=\"meta\">attempt 2 of 3</p>");
+}
+
 BOOST_AUTO_TEST_CASE(result_tables_with_job_csv_links) {
     Report r = orders();
     JobView j = job("succeeded");

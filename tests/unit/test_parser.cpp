@@ -249,6 +249,17 @@ BOOST_AUTO_TEST_CASE(header_errors_with_their_lines) {
     expect_error("-- title: x\nSELECT 1\n-- section: s\nSELECT 1", 2, "before the first");
 }
 
+// retries: runs of a job after a lost worker or host; without it job_retries decides (-1).
+BOOST_AUTO_TEST_CASE(retries_header) {
+    BOOST_TEST(parse_ok("-- section: s\nSELECT 1").retries == -1);
+    BOOST_TEST(parse_ok("-- retries: 0\n-- section: s\nSELECT 1").retries == 0);
+    BOOST_TEST(parse_ok("-- retries: 5\n-- section: s\nSELECT 1").retries == 5);
+    expect_error("-- retries: -1\n-- section: s\nSELECT 1", 1,
+                 "retries: expected a whole number from 0 to 100, got '-1'");
+    expect_error("-- retries: 101\n-- section: s\nSELECT 1", 1, "retries");
+    expect_error("-- retries: two\n-- section: s\nSELECT 1", 1, "retries");
+}
+
 // max_rows: caps a section's rows in HTML and JSON; without it the config decides (0).
 BOOST_AUTO_TEST_CASE(max_rows_header) {
     BOOST_TEST(parse_ok("-- section: s\nSELECT 1").max_rows == 0);
