@@ -8,6 +8,7 @@
 #include <iostream>
 #include <pqxx/pqxx>
 
+#include "check_columns.hpp"
 #include "core/units.hpp"
 #include "reports/parser.hpp"
 #include "reports/sql_types.hpp"
@@ -139,6 +140,11 @@ int run_check(const config::Config& config) {
         pqxx::nontransaction tx(conn);
         warnings += warn_connections(config, tx);
         warnings += warn_pooler(config, set, tx);
+        ColumnChecker columns(config.dsn);
+        if (!columns.connected()) {
+            std::cout << "dsn: cannot connect to PostgreSQL: " << columns.error() << "\n";
+            return 1;
+        }
         int n = 0;
         for (auto& [name, report] : set.reports) {
             for (auto& section : report.sections) {
@@ -153,6 +159,8 @@ int run_check(const config::Config& config) {
                 try {
                     tx.exec0(sql);
                     tx.exec0("DEALLOCATE " + stmt);
+                    // The columns its presentation lines name (check_columns.hpp).
+                    problems += columns.check(report, section, std::cout);
                 } catch (const pqxx::sql_error& e) {
                     std::string msg = e.what();
                     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))

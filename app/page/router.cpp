@@ -67,7 +67,7 @@ Router::Router(loop::EventLoop& loop, pg::Pool& pool, Metrics& metrics,
     h->name = "healthz";
     h->title = "health check";
     h->timeout = Millis(2000);
-    h->sections.push_back(reports::Section{"ping", "SELECT 1", {}, 0});
+    h->sections.push_back(reports::Section{"ping", "SELECT 1", {}, 0, {}});
     health_report_ = h;
 }
 

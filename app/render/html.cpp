@@ -37,11 +37,14 @@ void append_url(std::string& out, std::string_view text) {
     http::append_url_encoded(out, text);
 }
 
-// With `script`, the report page's script (assets/report.js): the wait indicator
-// and the timeline's bars.
+// With `script`, the report page's scripts: assets/report.js (the wait indicator
+// and the timeline's bars) and assets/table_sort.js (sortable columns).
 void page_start(std::string& out, std::string_view title, bool script) {
     std::string head;
-    if (script) append_script(head, "report.js");
+    if (script) {
+        append_script(head, "report.js");
+        append_script(head, "table_sort.js");
+    }
     append_page_start(out, title, head);
 }
 
@@ -69,6 +72,7 @@ ResultOptions report_result_options(const Report& report, const http::Fields& gi
     o.timeout_limit = "the report's ";
     o.timeout_limit += format_seconds(report.timeout);
     o.timeout_limit += " s timeout";
+    o.report = &report;
     return o;
 }
 

@@ -40,9 +40,10 @@ std::string job_url(const JobView& job) {
 }
 
 // A job's CSV and Excel links go to its stored result; its sections ran under
-// job_timeout.
-ResultOptions job_result_options(const JobView& job) {
+// job_timeout; its report's presentation lines apply (none when it is gone).
+ResultOptions job_result_options(const Report* report, const JobView& job) {
     ResultOptions o;
+    o.report = report;
     o.csv_prefix = job_url(job) + "/result?format=csv&section=";
     o.xlsx_prefix = job_url(job) + "/result?format=xlsx&section=";
     o.timeout_limit = "the job's timeout";
@@ -123,6 +124,7 @@ std::string html_job(const reports::Report* report, const JobView& job, const Pa
     std::string head;
     append_stylesheet(head, "job.css");
     append_script(head, "job.js");
+    append_script(head, "table_sort.js");  // also for a result job.js inserts later
     if (!final) head += kRefresh;
     // The script's state: an attribute, so nothing in the JSON can end a <script>.
     std::string main_attrs = " id=\"job\"";
@@ -187,7 +189,7 @@ std::string html_job(const reports::Report* report, const JobView& job, const Pa
 
     // Filled by the script once the job succeeds, when not rendered here already.
     out += "<div id=\"job-result\">";
-    if (result) append_result(out, *result, job_result_options(job));
+    if (result) append_result(out, *result, job_result_options(report, job));
     out += "</div>\n";
     append_page_end(out);
     return out;
@@ -201,13 +203,14 @@ std::string html_job_result(const reports::Report* report, const JobView& job,
         estimate += 256 + s.table.rows() * (s.table.columns() * 16 + 10);
     out.reserve(estimate);
     if (fragment) {
-        append_result(out, result, job_result_options(job));
+        append_result(out, result, job_result_options(report, job));
         return out;
     }
     std::string page_title(title_of(report, job));
     page_title += " \xC2\xB7 job result";
     std::string head;
     append_stylesheet(head, "job.css");
+    append_script(head, "table_sort.js");
     append_page_start(out, page_title, head);
     out += "<h1>";
     append_title(out, report, job);
@@ -219,7 +222,7 @@ std::string html_job_result(const reports::Report* report, const JobView& job,
     esc(out, job.state);
     out += "</p>\n";
     append_params(out, job);
-    append_result(out, result, job_result_options(job));
+    append_result(out, result, job_result_options(report, job));
     append_page_end(out);
     return out;
 }

@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "model/pg_types.hpp"
+#include "render/cell_link.hpp"
+#include "render/chart_svg.hpp"
 #include "render/html.hpp"
+#include "render/value_format.hpp"
 
 namespace asyncpage::render {
 namespace {
@@ -38,22 +41,6 @@ void append_ms(std::string& out, double ms) {
     out.append(buf, r.ptr);
 }
 
-bool is_numeric_type(Oid oid) {
-    namespace t = model::pg_type;
-    switch (oid) {
-        case t::kInt8:
-        case t::kInt2:
-        case t::kInt4:
-        case t::kOid:
-        case t::kFloat4:
-        case t::kFloat8:
-        case t::kNumeric:
-            return true;
-        default:
-            return false;
-    }
-}
-
 void append_csv_url(std::string& out, const SectionResult& s, const ResultOptions& o) {
     std::string url = o.csv_prefix;
     append_url(url, s.name);
@@ -61,34 +48,85 @@ void append_csv_url(std::string& out, const SectionResult& s, const ResultOption
     esc(out, url);  // the & separators
 }
 
-// `truncated`: the table holds the first rows only (max_rows).
-void append_table(std::string& out, const Table& t, bool truncated) {
+// A column's presentation: its format, its link with the placeholders' columns
+// found in the table, and how its header sorts.
+struct ColumnView {
+    const reports::ColumnFormat* format = nullptr;
+    const reports::ColumnLink* link = nullptr;
+    ValueClass kind = ValueClass::Text;
+};
+
+// `truncated`: the table holds the first rows only (max_rows). `p`: the section's
+// presentation lines, or null.
+void append_table(std::string& out, const Table& t, bool truncated,
+                  const reports::Presentation* p) {
     std::size_t cols = t.columns();
     std::size_t rows = t.rows();
     if (cols == 0) {
         out += "<p class=\"meta\">No rows.</p>\n";
         return;
     }
-    reserve_more(out, 64 + cols * 24 + rows * (cols * 16 + 10));
-    out += "<div class=\"scroll\"><table>\n<thead><tr>";
-    std::vector<bool> numeric(cols);
+    reserve_more(out, 64 + cols * 24 + rows * (cols * 24 + 10));
+    out += "<div class=\"scroll\"><table class=\"results\">\n<thead><tr>";
+    std::vector<ColumnView> view(cols);
     for (std::size_t c = 0; c < cols; ++c) {
-        numeric[c] = is_numeric_type(t.column_type(c));
-        out += "<th>";
+        if (p) {
+            view[c].format = p->format_of(t.column_name(c));
+            view[c].link = p->link_of(t.column_name(c));
+        }
+        view[c].kind = value_class(t.column_type(c), view[c].format);
+        // Headers say how their column sorts (assets/table_sort.js): numbers by
+        // value (a cell's data-v, else its text without the grouping commas),
+        // times by the exact value (the title, else the text), the rest as text.
+        switch (view[c].kind) {
+            case ValueClass::Number:
+                out += "<th scope=\"col\" class=\"n\" data-type=\"number\">";
+                break;
+            case ValueClass::Time:
+                out += "<th scope=\"col\" data-type=\"time\">";
+                break;
+            case ValueClass::Text:
+                out += "<th scope=\"col\">";
+                break;
+        }
         esc(out, t.column_name(c));
         out += "</th>";
     }
     out += "</tr></thead>\n<tbody>\n";
-    for (std::size_t r = 0; r < rows; ++r) {
+    FormattedValue cell;
+    std::size_t row = 0;
+    const ValueOf value_of = [&](std::string_view column) -> std::optional<std::string_view> {
+        for (std::size_t c = 0; c < cols; ++c) {
+            if (t.column_name(c) == column) {
+                if (t.is_null(row, c)) return std::nullopt;
+                return t.value(row, c);
+            }
+        }
+        return std::nullopt;
+    };
+    for (; row < rows; ++row) {
         out += "<tr>";
         for (std::size_t c = 0; c < cols; ++c) {
-            if (t.is_null(r, c)) {
+            if (t.is_null(row, c)) {
                 // Empty, so copying the table copies no "NULL" text; CSS shows it.
                 out += "<td class=\"null\"></td>";
                 continue;
             }
-            out += numeric[c] ? "<td class=\"n\">" : "<td>";
-            esc(out, t.value(r, c));
+            std::string_view raw = t.value(row, c);
+            format_value(raw, t.column_type(c), view[c].format, cell);
+            out += view[c].kind == ValueClass::Number ? "<td class=\"n\"" : "<td";
+            if (!cell.title.empty()) append_attr(out, "title", cell.title);
+            if (!cell.sort.empty() && cell.sort != cell.text) append_attr(out, "data-v", cell.sort);
+            out += '>';
+            std::optional<std::string> href;
+            if (view[c].link) href = link_url(*view[c].link, value_of);
+            if (href) {
+                out += "<a";
+                append_attr(out, "href", *href);
+                out += '>';
+            }
+            esc(out, cell.text);
+            if (href) out += "</a>";
             out += "</td>";
         }
         out += "</tr>\n";
@@ -103,6 +141,14 @@ void append_table(std::string& out, const Table& t, bool truncated) {
         out += rows == 1 ? " row" : " rows";
     }
     out += "</p>\n";
+}
+
+const reports::Presentation* presentation_of(const ResultOptions& o, const std::string& section) {
+    if (!o.report) return nullptr;
+    for (const reports::Section& s : o.report->sections) {
+        if (s.name == section) return s.presentation.empty() ? nullptr : &s.presentation;
+    }
+    return nullptr;
 }
 
 void append_csv_link(std::string& out, const SectionResult& s, const ResultOptions& o) {
@@ -148,8 +194,18 @@ void append_section(std::string& out, const SectionResult& s, const ResultOption
     }
     out += "</h2>\n";
     switch (s.status) {
-        case SectionStatus::Ok:
-            append_table(out, s.table, s.truncated);
+        case SectionStatus::Ok: {
+            const reports::Presentation* p = presentation_of(o, s.name);
+            if (p && s.table.columns() > 0 && !p->charts.empty()) {
+                // Side by side where the page is wide enough (asyncpage.css).
+                out += "<div class=\"charts\">\n";
+                for (std::size_t k = 0; k < p->charts.size(); ++k) {
+                    append_chart(out, s.table, p->charts[k],
+                                 "chart-" + s.name + "-" + std::to_string(k));
+                }
+                out += "</div>\n";
+            }
+            append_table(out, s.table, s.truncated, p);
             if (s.truncated) append_truncated(out, s, o);
             if (!s.message.empty()) {  // e.g. a stored job result shown in part
                 out += "<p class=\"notice\">";
@@ -157,6 +213,7 @@ void append_section(std::string& out, const SectionResult& s, const ResultOption
                 out += "</p>\n";
             }
             break;
+        }
         case SectionStatus::Timeout:
             out += "<p class=\"notice warn\">Did not finish within ";
             esc(out, o.timeout_limit);

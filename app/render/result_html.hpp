@@ -3,6 +3,7 @@
 #include <string>
 
 #include "model/result.hpp"
+#include "reports/report.hpp"
 
 namespace asyncpage::render {
 
@@ -20,11 +21,18 @@ struct ResultOptions {
     std::string xlsx_prefix;
     // Plain text for the timeout notices: "the report's 3 s timeout".
     std::string timeout_limit;
+    // The report whose sections' presentation lines (charts, formats, links) apply;
+    // null when it is gone (a job of a deleted report): plain tables then.
+    const reports::Report* report = nullptr;
 };
 
 // The page's status notice and line, then one <section> per section with its status
-// badge, its table (NULL cells empty <td class="null">) or notice, and for ok
-// sections the CSV link; under a table that max_rows cut (SectionResult::truncated),
+// badge, its charts (render/chart_svg.hpp), its table (NULL cells empty
+// <td class="null">; values formatted by render/value_format.hpp, number and time
+// columns' headers marked data-type for assets/table_sort.js, a cell whose text
+// cannot be sorted by carrying its value in data-v; linked columns' cells as
+// <a>) or notice,
+// and for ok sections the CSV link; under a table that max_rows cut (SectionResult::truncated),
 // "First N rows only" and the CSV link again.
 void append_result(std::string& out, const model::PageResult& result, const ResultOptions& options);
 

@@ -15,6 +15,7 @@
 #include "core/text.hpp"
 #include "core/units.hpp"
 #include "reports/param_grammar.hpp"
+#include "reports/presentation.hpp"
 #include "reports/sql_lexer.hpp"
 
 namespace asyncpage::reports {
@@ -50,9 +51,9 @@ std::optional<std::pair<std::string, std::string_view>> header_entry(std::string
 
 // The header keys this parser knows (README, "Report files"); any other
 // `-- word: ...` line is a comment.
-constexpr std::string_view kHeaderKeys[] = {"title",    "description", "param",       "timeout",
-                                            "parallel", "job",         "concurrency", "max_rows",
-                                            "section",  "cache",       "retries"};
+constexpr std::string_view kHeaderKeys[] = {
+    "title",    "description", "param", "timeout", "parallel", "job",    "concurrency",
+    "max_rows", "section",     "cache", "retries", "chart",    "format", "link"};
 
 // Levenshtein distance, for the typo warning only (keys are a few letters long).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -169,6 +170,16 @@ class ReportParser {
             }
             return true;
         }
+        if (is_presentation_key(key)) {
+            // Most likely a misplaced presentation line; but it may be a plain
+            // comment ("-- link: see the wiki"), which must not stop the report.
+            report_.warnings.push_back(
+                ParseError{report_.file, line,
+                           "warning: " + key +
+                               ": presentation lines go after a '-- section: NAME' line; this one "
+                               "is a comment"});
+            return true;
+        }
         if (key != "param") {
             auto [it, fresh] = header_keys_.emplace(key, line);
             if (!fresh) {
@@ -273,6 +284,8 @@ class ReportParser {
                  "section name '" + raw.name + "' must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
             return false;
         }
+        Presentation presentation;
+        if (!presentation_lines(raw, presentation)) return false;
         for (const Section& s : report_.sections) {
             if (s.name == raw.name) {
                 fail(raw.line, "section '" + raw.name + "' is defined twice (first on line " +
@@ -345,9 +358,41 @@ class ReportParser {
         s.name = raw.name;
         s.line = raw.line;
         s.sql = std::move(rw.sql);
+        s.presentation = std::move(presentation);
         for (const std::string& name : rw.names)
             s.param_index.push_back(param_index(name));
         report_.sections.push_back(std::move(s));
+        return true;
+    }
+
+    // The `-- chart:`, `-- format:` and `-- link:` lines among the comments between
+    // the section line and its SQL. They stay in the SQL text as the comments they
+    // are. One further down, inside the query, is a comment there ("-- format:
+    // YYYY-MM" beside a to_char), with a warning in case it was meant.
+    bool presentation_lines(const RawSection& raw, Presentation& p) {
+        bool in_sql = false;
+        for (std::size_t k = 0; k < raw.body.size(); ++k) {
+            const int line = raw.line + 1 + static_cast<int>(k);
+            std::string_view t = trim(raw.body[k]);
+            auto entry = header_entry(t);
+            if (entry && is_presentation_key(entry->first)) {
+                if (in_sql) {
+                    report_.warnings.push_back(ParseError{
+                        report_.file, line,
+                        "warning: section '" + raw.name + "': " + entry->first +
+                            ": presentation lines go between the section line and its SQL; "
+                            "this one is a comment"});
+                    continue;
+                }
+                std::string problem;
+                if (!parse_presentation_line(entry->first, entry->second, line, p, problem)) {
+                    fail(line, "section '" + raw.name + "': " + problem);
+                    return false;
+                }
+                continue;
+            }
+            if (!t.empty() && t.substr(0, 2) != "--") in_sql = true;
+        }
         return true;
     }
 

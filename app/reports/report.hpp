@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "reports/presentation.hpp"
+
 namespace asyncpage::reports {
 
 enum class ParamType {
@@ -35,6 +37,7 @@ struct Section {
     std::string sql;                       // placeholders rewritten to $1..$n
     std::vector<std::size_t> param_index;  // $k binds report.params[param_index[k-1]]
     int line = 0;                          // line of "-- section:"
+    Presentation presentation;             // its chart/format/link lines (HTML only)
 };
 
 struct ParseError {

@@ -5,6 +5,7 @@
 -- parallel: true
 
 -- section: customer
+-- format: total_spent money, id raw
 SELECT c.id, c.name, c.email, c.region, c.created AS customer_since,
        count(o.id) AS orders,
        coalesce(sum(o.amount), 0) AS total_spent,
@@ -15,6 +16,7 @@ WHERE c.id = CAST(:id AS bigint)
 GROUP BY c.id;
 
 -- section: recent_orders
+-- format: amount money, id raw
 SELECT o.id, o.created, p.name AS product, o.quantity, o.amount, o.status
 FROM orders AS o
 JOIN products AS p ON p.id = o.product_id

@@ -1,9 +1,11 @@
 -- title: Sales dashboard
--- description: Revenue by region, orders per month, top products, top customers and order status: five queries over 1M orders, run in parallel.
+-- description: Revenue by region, orders and revenue per month, top products, top customers and order status: five queries over 1M orders, run in parallel, drawn as charts above their tables.
 -- timeout: 10s
 -- parallel: true
 
 -- section: regions
+-- chart: bar x=region y=revenue
+-- format: revenue money, average_order money
 SELECT region,
        count(*) AS orders,
        sum(amount) AS revenue,
@@ -13,7 +15,11 @@ GROUP BY region
 ORDER BY revenue DESC;
 
 -- section: months
-SELECT to_char(m.month, 'YYYY-MM') AS month, m.orders, m.revenue
+-- chart: line x=month y=revenue
+-- chart: line x=month y=orders
+-- format: revenue money
+-- link: month = /reports/orders?month={month}&since={month}
+SELECT CAST(m.month AS date) AS month, m.orders, m.revenue
 FROM (
     SELECT date_trunc('month', created) AS month, count(*) AS orders, sum(amount) AS revenue
     FROM orders
@@ -22,6 +28,7 @@ FROM (
 ORDER BY m.month;
 
 -- section: top_products
+-- format: revenue money, id raw
 SELECT p.id, p.name, p.category, s.units, s.revenue
 FROM (
     SELECT product_id, sum(quantity) AS units, sum(amount) AS revenue
@@ -34,6 +41,8 @@ JOIN products AS p ON p.id = s.product_id
 ORDER BY s.revenue DESC;
 
 -- section: top_customers
+-- format: revenue money, id raw
+-- link: name = /reports/customer?id={id}
 SELECT c.id, c.name, c.region, s.orders, s.revenue
 FROM (
     SELECT customer_id, count(*) AS orders, sum(amount) AS revenue
@@ -46,6 +55,8 @@ JOIN customers AS c ON c.id = s.customer_id
 ORDER BY s.revenue DESC;
 
 -- section: statuses
+-- chart: pie x=status y=orders
+-- format: amount money
 SELECT status, count(*) AS orders, sum(amount) AS amount
 FROM orders
 GROUP BY status

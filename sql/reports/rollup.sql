@@ -5,6 +5,10 @@
 -- job: true
 
 -- section: months
+-- chart: line x=month y=revenue
+-- chart: bar x=month y=change_pct
+-- format: revenue money, average_order money
+-- link: month = /reports/orders?month={month}-01&since={month}-01
 -- demo_monthly_rollup (sql/demo.sql) pauses `step` seconds after each month and
 -- reports its progress with asyncpage.progress.
 SELECT * FROM demo_monthly_rollup(CAST(:step AS numeric), CAST(:region AS text));

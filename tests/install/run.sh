@@ -134,6 +134,7 @@ test_install() {
     check "man page asyncpage(8) installed 0644" file_mode_is "$man8" 644
     check "man page asyncpage.toml(5) installed 0644" file_mode_is "$man5" 644
     check "README installed as the manual" cmp -s "$ROOT/usr/local/share/doc/asyncpage/README.md" "$REPO_ROOT/README.md"
+    check "README's screenshot installed beside it" cmp -s "$ROOT/usr/local/share/doc/asyncpage/docs/dashboard.png" "$REPO_ROOT/docs/dashboard.png"
     # man(1) finds the pages under the installed tree (as under /usr/local/share/man)
     # and renders them without a warning.
     check "man -w asyncpage finds the installed page" \

@@ -42,7 +42,11 @@ inline std::string check_markup(const std::string& html) {
             continue;
         }
         std::string name = tag.substr(0, tag.find_first_of(" \n"));
-        if (std::find(voids.begin(), voids.end(), name) == voids.end()) open.push_back(name);
+        // A self-closing tag (<rect .../>, inline SVG's) opens nothing.
+        bool self_closing = tag.back() == '/';
+        if (!self_closing && std::find(voids.begin(), voids.end(), name) == voids.end()) {
+            open.push_back(name);
+        }
         if (name == "style" || name == "script") {
             std::size_t close = html.find("</" + name + ">", end);
             if (close == std::string::npos) return "unclosed " + name;

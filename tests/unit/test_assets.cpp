@@ -15,7 +15,7 @@ using namespace asyncpage::render;
 BOOST_AUTO_TEST_SUITE(assets_table)
 
 BOOST_AUTO_TEST_CASE(every_page_asset_is_embedded_with_a_hashed_url) {
-    for (const char* name : {"asyncpage.css", "job.css", "job.js", "report.js"}) {
+    for (const char* name : {"asyncpage.css", "job.css", "job.js", "report.js", "table_sort.js"}) {
         BOOST_TEST_CONTEXT(name) {
             const std::string& url = asset_url(name);
             const std::string stem(name, std::string_view(name).rfind('.'));
@@ -37,6 +37,8 @@ BOOST_AUTO_TEST_CASE(every_page_asset_is_embedded_with_a_hashed_url) {
     BOOST_TEST(find_asset(asset_url("report.js"))->body.find("addEventListener(\"pageshow\"") !=
                std::string_view::npos);
     BOOST_TEST(find_asset(asset_url("asyncpage.css"))->body.find(".spinner{") !=
+               std::string_view::npos);
+    BOOST_TEST(find_asset(asset_url("table_sort.js"))->body.find("aria-sort") !=
                std::string_view::npos);
 }
 

@@ -40,10 +40,12 @@ void expect_document(const std::string& html) {
     BOOST_TEST(markup::inline_code(html) == "");
 }
 
-// The report page's script, deferred, in <head>.
+// The report page's scripts, deferred, in <head>: the wait indicator's and the
+// sortable tables'.
 const std::string& report_script() {
-    static const std::string tag =
-        "<script src=\"" + asset_url("report.js") + "\" defer></script>\n</head>";
+    static const std::string tag = "<script src=\"" + asset_url("report.js") +
+                                   "\" defer></script>\n<script src=\"" +
+                                   asset_url("table_sort.js") + "\" defer></script>\n</head>";
     return tag;
 }
 
@@ -78,7 +80,7 @@ Report orders() {
     ParamSpec kind = param("kind", ParamType::Enum);
     kind.enum_values = {"a", "b", "c"};
     r.params = {region, lim, since, at, amount, big, flag, kind};
-    r.sections = {{"totals", "", {}, 10}, {"largest", "", {}, 13}};
+    r.sections = {{"totals", "", {}, 10, {}}, {"largest", "", {}, 13, {}}};
     return r;
 }
 
@@ -230,7 +232,7 @@ BOOST_AUTO_TEST_CASE(form_inputs_by_param_type) {
     // The wait indicator and its script.
     BOOST_TEST(has(html, "<span id=\"wait\" class=\"wait\" role=\"status\" hidden>"));
     BOOST_TEST(count(html, report_script()) == 1u);
-    BOOST_TEST(count(html, "<script") == 1u);
+    BOOST_TEST(count(html, "<script") == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(form_given_empty_value_stays_empty) {
@@ -319,8 +321,9 @@ BOOST_AUTO_TEST_CASE(result_table) {
             "section=totals&amp;region=north%20%26%20south&amp;lim=5\" download>CSV</a>"
             " <a class=\"xlsx\" href=\"/reports/orders?format=xlsx&amp;section=totals&amp;"
             "region=north%20%26%20south&amp;lim=5\" download>Excel</a></h2>\n"
-            "<div class=\"scroll\"><table>\n<thead><tr><th>region</th><th>total</th><th>n</th>"
-            "</tr></thead>\n<tbody>\n"
+            "<div class=\"scroll\"><table class=\"results\">\n<thead><tr><th scope=\"col\">"
+            "region</th><th scope=\"col\" class=\"n\" data-type=\"number\">total</th>"
+            "<th scope=\"col\" class=\"n\" data-type=\"number\">n</th></tr></thead>\n<tbody>\n"
             "<tr><td>north</td><td class=\"n\">10.50</td><td class=\"n\">3</td></tr>\n"
             "<tr><td>south</td><td class=\"null\"></td><td class=\"n\">0</td></tr>\n"
             "</tbody>\n</table></div>\n<p class=\"meta\">2 rows</p>\n</section>\n"));
@@ -503,8 +506,8 @@ BOOST_AUTO_TEST_CASE(report_page_escapes_everything) {
     BOOST_TEST(!has(html, kHostile));
     BOOST_TEST(!has(html, "<script>alert"));
     BOOST_TEST(has(html, "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
-    BOOST_TEST(count(html, "<script") == 1u);    // ours only
-    BOOST_TEST(count(html, "</script>") == 1u);  // and its end
+    BOOST_TEST(count(html, "<script") == 2u);    // ours only
+    BOOST_TEST(count(html, "</script>") == 2u);  // and their ends
     BOOST_TEST(count(html, report_script()) == 1u);
     BOOST_TEST(count(html, "<b>") == 0u);
     // title, h1, description, label, input name/id/value, enum option value+label,
@@ -512,7 +515,7 @@ BOOST_AUTO_TEST_CASE(report_page_escapes_everything) {
     // name, cell, sqlstate, message x2, param error x2: many; at least these.
     BOOST_TEST(count(html, kHostileEscaped) >= 25u);
     BOOST_TEST(has(html, "<title>" + kHostileEscaped + "</title>"));
-    BOOST_TEST(has(html, "<th>" + kHostileEscaped + "</th>"));
+    BOOST_TEST(has(html, "<th scope=\"col\">" + kHostileEscaped + "</th>"));
     BOOST_TEST(has(html, "<td>" + kHostileEscaped + "</td>"));
     BOOST_TEST(has(html, "value=\"" + kHostileEscaped + "\""));
     BOOST_TEST(has(html, "<strong>" + kHostileEscaped + "</strong>: " + kHostileEscaped + "</p>"));

@@ -139,13 +139,15 @@ BOOST_AUTO_TEST_CASE(wait_screen_is_a_well_formed_page) {
                                                          j.state + "\">" + j.state + "</span>");
             BOOST_TEST(element(html, "job-id") == "<code id=\"job-id\">" + kId + "</code>");
             BOOST_TEST(attribute(html, "data-state") == j.state);
-            // Data for the script sits in attributes; the only <script> is job.js, and the
-            // styles are files too: nothing a CSP without 'unsafe-inline' refuses.
-            BOOST_TEST(count(html, "<script") == 1u);
+            // Data for the script sits in attributes; the only <script>s are job.js and
+            // table_sort.js (for the result job.js inserts), and the styles are files
+            // too: nothing a CSP without 'unsafe-inline' refuses.
+            BOOST_TEST(count(html, "<script") == 2u);
             const std::string head = html.substr(0, html.find("</head>"));
             BOOST_TEST(count(head, stylesheet("asyncpage.css") + stylesheet("job.css") +
                                        "<script src=\"" + asset_url("job.js") +
-                                       "\" defer></script>\n") == 1u);
+                                       "\" defer></script>\n<script src=\"" +
+                                       asset_url("table_sort.js") + "\" defer></script>\n") == 1u);
             BOOST_TEST(markup::inline_code(html) == "");
         }
     }
@@ -299,7 +301,9 @@ BOOST_AUTO_TEST_CASE(result_tables_with_job_csv_links) {
     std::string box = html.substr(html.find("<div id=\"job-result\">"));
     box = box.substr(0, box.find("</section>"));
     BOOST_TEST(has(box, "<section>\n<h2>big one <span class=\"badge ok\">ok</span>"));
-    BOOST_TEST(has(box, "<table>\n<thead><tr><th>region</th><th>total</th></tr></thead>"));
+    BOOST_TEST(has(box,
+                   "<table class=\"results\">\n<thead><tr><th scope=\"col\">region</th><th "
+                   "scope=\"col\" class=\"n\" data-type=\"number\">total</th></tr></thead>"));
     BOOST_TEST(has(box, "<tr><td>north&lt;&amp;&gt;</td><td class=\"n\">12.50</td></tr>"));
     BOOST_TEST(has(box, "<tr><td class=\"null\"></td><td class=\"n\">3</td></tr>"));
     BOOST_TEST(has(box, "<a class=\"csv\" href=\"/jobs/" + kId +
@@ -385,8 +389,10 @@ BOOST_AUTO_TEST_CASE(result_fragment_and_page) {
     BOOST_TEST(has(page, "<a id=\"job-link\" href=\"/jobs/" + kId + "\">Back to the job</a>"));
     BOOST_TEST(has(page, "<h1><a href=\"/reports/orders\">Orders by region</a></h1>"));
     BOOST_TEST(has(page, fragment));
-    BOOST_TEST(!has(page, "<script"));
-    BOOST_TEST(has(page, stylesheet("asyncpage.css") + stylesheet("job.css") + "</head>"));
+    // The result page's only script sorts its tables.
+    BOOST_TEST(count(page, "<script") == 1u);
+    BOOST_TEST(has(page, stylesheet("asyncpage.css") + stylesheet("job.css") + "<script src=\"" +
+                             asset_url("table_sort.js") + "\" defer></script>\n</head>"));
     BOOST_TEST(markup::inline_code(page) == "");
     BOOST_TEST(markup::inline_code(fragment) == "");
 }

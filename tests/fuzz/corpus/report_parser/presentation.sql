@@ -1,0 +1,11 @@
+-- title: Months
+-- param: since date default 2025-01-01
+-- link: see the wiki
+-- section: months
+-- chart: line x=month y=revenue, orders
+-- chart: pie x=region y=revenue
+-- format: revenue money, orders number:0, share percent, size bytes, day date, at datetime, n raw
+-- link: month = /reports/orders?month={month}&since={month}-01
+-- link: site = https://example.com/{id}#top
+SELECT CAST(:since AS date) AS month, 1 AS revenue
+-- format: YYYY-MM
