@@ -88,7 +88,7 @@ def good_rps(name):
 
 
 notes = []  # failures seen in the loads
-rows = []  # scenario, measure, asyncpage, php, node, limit, ratio text, target, verdict
+rows = []  # scenario, measure, asyncpage, php, node, go, limit, ratio text, target, verdict
 
 
 def ran(prefix):
@@ -96,10 +96,11 @@ def ran(prefix):
     return bool(glob.glob(os.path.join(RAW, prefix + "*")))
 
 
-def add(scenario, measure, a=None, php=None, node=None, limit=None, ratio="", target="", ok=None):
+def add(scenario, measure, a=None, php=None, node=None, limit=None, ratio="", target="", ok=None,
+        go=None):
     if not ran(scenario.split()[0].lower() + "."):
         return
-    rows.append([scenario, measure, a, php, node, limit, ratio, target,
+    rows.append([scenario, measure, a, php, node, go, limit, ratio, target,
                  "" if ok is None else ("met" if ok else "MISSED")])
 
 
@@ -163,21 +164,23 @@ pgb = median([float(m.group(1)) for f in runs("s4.pgbench")
 combined = 1 / (1 / nginx + 1 / pgb) if nginx and pgb else None
 tput = {}
 for page in ("onerow", "twenty", "fortunes"):
-    tput[page] = {s: good_rps(f"s4.{page}.{s}") for s in ("asyncpage", "php", "node")}
-    for s in ("asyncpage", "php", "node"):
+    tput[page] = {s: good_rps(f"s4.{page}.{s}") for s in ("asyncpage", "php", "node", "go")}
+    for s in ("asyncpage", "php", "node", "go"):
         if failures(f"s4.{page}.{s}"):
             notes.append(f"S4 {page} on {s}: {failures(f's4.{page}.{s}')} failed requests "
                          "(non-2xx or socket errors; throughput counts 2xx only)")
 t = tput["onerow"]
 add("S4 one-row page, 64 conns", "throughput", fmt(t["asyncpage"], "rps"), fmt(t["php"], "rps"),
     fmt(t["node"], "rps"), f"{fmt(combined, 'rps')} (nginx {fmt(nginx, 'rps')}, pgbench {fmt(pgb, 'rps')})",
+    f"{ratio(t['asyncpage'], t['go']) or 0:.2f}× Go, "
     f"{ratio(t['asyncpage'], t['node']) or 0:.1f}× Node, {ratio(t['asyncpage'], t['php']) or 0:.1f}× PHP, "
     # Truncated, not rounded: 49.7% must not read as the 50% it misses.
     f"{int((ratio(t['asyncpage'], combined) or 0) * 100)}% of limit",
     "≥ 2× Node, ≥ 4× PHP, ≥ 50%",
     bool(t["asyncpage"] and t["node"] and t["php"] and combined
          and t["asyncpage"] >= 2 * t["node"] and t["asyncpage"] >= 4 * t["php"]
-         and t["asyncpage"] >= 0.5 * combined))
+         and t["asyncpage"] >= 0.5 * combined),
+    go=fmt(t["go"], "rps"))
 cpu = kv(os.path.join(RAW, "s4.onerow.asyncpage.cpu.txt"))
 reqs = sum(parse_wrk(p)["requests"] for p in runs("s4.onerow.asyncpage"))
 if cpu and reqs:
@@ -190,8 +193,11 @@ def vs_peer(page, label, peer, factor):
     """A throughput row whose target is `factor` times one peer's."""
     t, name = tput[page], {"php": "PHP", "node": "Node"}[peer]
     add(label, "throughput", fmt(t["asyncpage"], "rps"), fmt(t["php"], "rps"), fmt(t["node"], "rps"),
-        ratio=f"{ratio(t['asyncpage'], t[peer]) or 0:.1f}× {name}", target=f"≥ {factor:g}× {name}",
-        ok=bool(t["asyncpage"] and t[peer] and t["asyncpage"] >= factor * t[peer]))
+        ratio=f"{ratio(t['asyncpage'], t[peer]) or 0:.1f}× {name}, "
+              f"{ratio(t['asyncpage'], t['go']) or 0:.2f}× Go",
+        target=f"≥ {factor:g}× {name}",
+        ok=bool(t["asyncpage"] and t[peer] and t["asyncpage"] >= factor * t[peer]),
+        go=fmt(t["go"], "rps"))
 
 
 vs_peer("twenty", "S4 20-query page, 64 conns", "php", 1.5)
@@ -255,7 +261,8 @@ if s8:
     if errors:
         notes.append(f"S8: {errors} non-2xx answers or socket errors in its loads")
 
-header = ["scenario", "measure", "asyncpage", "PHP-FPM", "Node.js", "limit", "ratios", "target", ""]
+header = ["scenario", "measure", "asyncpage", "PHP-FPM", "Node.js", "Go", "limit", "ratios", "target",
+          ""]
 table = [header] + [[c if isinstance(c, str) else ("-" if c is None else str(c)) for c in r] for r in rows]
 widths = [max(len(r[i]) for r in table) for i in range(len(header))]
 machine = open(os.path.join(OUT, "machine.txt")).read().strip()
@@ -278,7 +285,7 @@ dat = os.path.join(OUT, "chart.dat")
 with open(dat, "w") as f:
     for page in ("onerow", "twenty", "fortunes"):
         t = tput[page]
-        f.write(f"{page} {t['asyncpage'] or 0} {t['php'] or 0} {t['node'] or 0}\n")
+        f.write(f"{page} {t['asyncpage'] or 0} {t['php'] or 0} {t['node'] or 0} {t['go'] or 0}\n")
 gp = f"""
 set terminal pngcairo size 900,500 font ",11"
 set output "{os.path.join(OUT, 'chart.png')}"
@@ -290,7 +297,8 @@ set key top right
 set ylabel "req/s"
 set yrange [0:*]
 set grid ytics
-plot "{dat}" using 2:xtic(1) title "asyncpage", "" using 3 title "PHP-FPM", "" using 4 title "Node.js"
+plot "{dat}" using 2:xtic(1) title "asyncpage", "" using 3 title "PHP-FPM", "" using 4 title "Node.js", \\
+     "" using 5 title "Go"
 """
 try:
     subprocess.run(["gnuplot"], input=gp, text=True, check=True, capture_output=True)
