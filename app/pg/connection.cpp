@@ -4,6 +4,8 @@
 // uses the connection.
 #include "pg/connection.hpp"
 
+#include "pg/host_order.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <vector>
@@ -161,6 +163,8 @@ void PgConnection::continue_connect() {
                 return;
             }
             pid_ = PQbackendPID(conn_);
+            server_ = HostOrder::key(PQhost(conn_) ? PQhost(conn_) : "",
+                                     PQport(conn_) ? PQport(conn_) : "");
             connected();
             return;
         default:

@@ -163,6 +163,8 @@ class PgConnection {
     PgConnState state() const { return state_; }
     std::uint64_t id() const { return id_; }
     int backend_pid() const { return pid_; }
+    // The host and port it connected to (HostOrder::key), once connected.
+    const std::string& server() const { return server_; }
     // The share holding this connection while Busy or Cancelling.
     Share* owner() const { return owner_; }
     // NOTIFY messages (LISTEN connections), delivered whenever input was consumed.
@@ -267,6 +269,7 @@ class PgConnection {
     loop::TimerId resume_timer_ = 0;  // delivers what libpq holds after a pause
     loop::TimerId connect_timer_ = 0;
     int pid_ = 0;
+    std::string server_;
 };
 
 }  // namespace asyncpage::pg

@@ -4,6 +4,7 @@
 #include "pg/host_order.hpp"
 
 #include <libpq-fe.h>
+#include <pg_config.h>
 
 #include <algorithm>
 #include <numeric>
@@ -37,16 +38,42 @@ HostOrder::HostOrder(const std::string& dsn) {
     PQconninfoFree(opts);
     for (auto& [keyword, values] : lists_)
         count_ = std::max(count_, values.size());
+    // Keys as PQhost/PQport give them: host if given, else hostaddr; port per
+    // host, one for all, or libpq's default.
+    auto value = [&](const char* keyword, std::size_t i) -> std::string {
+        for (auto& [k, values] : lists_) {
+            if (k != keyword) continue;
+            if (values.size() == count_) return values[i];
+            if (values.size() == 1) return values[0];
+        }
+        return "";
+    };
+    for (std::size_t i = 0; i < count_; ++i) {
+        std::string host = value("host", i);
+        if (host.empty()) host = value("hostaddr", i);
+        std::string port = value("port", i);
+        keys_.push_back(key(host, port.empty() ? std::to_string(DEF_PGPORT) : port));
+    }
     spreads_ =
         count_ > 1 && (attrs == "standby" || attrs == "prefer-standby" || attrs == "read-only");
 }
 
-std::vector<std::pair<std::string, std::string>> HostOrder::next(std::mt19937& rng) const {
+std::string HostOrder::key(const std::string& host, const std::string& port) {
+    return host + ":" + port;
+}
+
+std::vector<std::pair<std::string, std::string>> HostOrder::next(
+    std::mt19937& rng, const std::vector<std::string>& down) const {
     std::vector<std::pair<std::string, std::string>> out;
-    if (!spreads_) return out;
+    if (count_ < 2) return out;
     std::vector<std::size_t> order(count_);
     std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
+    if (spreads_) std::shuffle(order.begin(), order.end(), rng);
+    auto is_down = [&](std::size_t i) {
+        return std::find(down.begin(), down.end(), keys_[i]) != down.end();
+    };
+    std::stable_partition(order.begin(), order.end(), [&](std::size_t i) { return !is_down(i); });
+    if (!spreads_ && std::is_sorted(order.begin(), order.end())) return out;
     for (const auto& [keyword, values] : lists_) {
         // One value (a port for every host) stays as the dsn has it; a count
         // that matches no host list is the dsn's mistake, which libpq reports.

@@ -13,6 +13,11 @@
 
 namespace asyncpage::pg {
 
+namespace {
+// How long a server whose connection broke comes last in the host order.
+constexpr Millis kHostDownFor{30000};
+}  // namespace
+
 Pool::Pool(loop::EventLoop& loop, PoolOptions options, ConnectionFactory factory)
     : loop_(loop),
       options_(std::move(options)),
@@ -128,7 +133,11 @@ void Pool::start_connect() {
     }
     keywords.push_back("dbname");
     values.push_back(options_.dsn.c_str());
-    const std::vector<std::pair<std::string, std::string>> hosts = host_order_.next(rng_);
+    std::vector<std::string> down;
+    std::erase_if(down_, [&](const auto& d) { return d.second <= loop_.now(); });
+    for (const auto& d : down_)
+        down.push_back(d.first);
+    const std::vector<std::pair<std::string, std::string>> hosts = host_order_.next(rng_, down);
     for (const auto& [k, v] : hosts) {
         keywords.push_back(k.c_str());
         values.push_back(v.c_str());
@@ -198,6 +207,13 @@ void Pool::on_broken(PgConnection& conn, const std::string& why, PgConnState was
                      backoff.count(), why);
     } else {
         spdlog::warn("pg connection {} (backend {}) lost: {}", conn.id(), conn.backend_pid(), why);
+        // With several hosts in dsn, its server goes to the end of the list for a
+        // while: libpq would take it first again, and a pooler in front of a dead
+        // server still accepts logins (pg/host_order.hpp).
+        if (!conn.server().empty()) {
+            std::erase_if(down_, [&](const auto& d) { return d.first == conn.server(); });
+            down_.emplace_back(conn.server(), loop_.now() + kHostDownFor);
+        }
     }
     discard(conn, why);
 }

@@ -111,6 +111,9 @@ class Pool : public ConnectionEvents {
     std::string statement_timeout_option_;
     HostOrder host_order_;  // after options_: made from its dsn
     std::mt19937 rng_;
+    // Servers (HostOrder::key) whose established connection broke, and until
+    // when new connections try them last.
+    std::vector<std::pair<std::string, TimePoint>> down_;
 };
 
 }  // namespace asyncpage::pg

@@ -66,4 +66,26 @@ BOOST_AUTO_TEST_CASE(one_port_for_every_host_stays_as_it_is) {
     BOOST_TEST((kv["host"] == "a,b" || kv["host"] == "b,a"), kv["host"]);
 }
 
+// A server whose connection broke is tried last, in failover lists too; the
+// keys are what PQhost and PQport give (host if given, else hostaddr; the port
+// per host, shared, or the default).
+BOOST_AUTO_TEST_CASE(hosts_that_are_down_come_last) {
+    std::mt19937 rng(3);
+    HostOrder failover("host=/run/bouncer,10.0.0.11 port=6432,5432 dbname=x");
+    BOOST_TEST(failover.next(rng).empty(), "no host down: the dsn's own order");
+    auto kv = as_map(failover.next(rng, {HostOrder::key("/run/bouncer", "6432")}));
+    BOOST_TEST(kv["host"] == "10.0.0.11,/run/bouncer");
+    BOOST_TEST(kv["port"] == "5432,6432");
+    BOOST_TEST(failover.next(rng, {HostOrder::key("10.0.0.11", "5432")}).empty(),
+               "the last host down: the order is the dsn's");
+
+    HostOrder shared("hostaddr=10.0.0.1,10.0.0.2 port=6000 target_session_attrs=standby");
+    for (int i = 0; i < 20; ++i) {
+        auto order = as_map(shared.next(rng, {HostOrder::key("10.0.0.1", "6000")}));
+        BOOST_TEST(order["hostaddr"] == "10.0.0.2,10.0.0.1");
+    }
+    HostOrder defaults("host=a,b");
+    BOOST_TEST(as_map(defaults.next(rng, {HostOrder::key("a", "5432")}))["host"] == "b,a");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
