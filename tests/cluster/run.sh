@@ -305,7 +305,13 @@ host_killed_during_pages_and_a_job() {
     [[ " $(serve_pids app2 | tr '\n' ' ') " == *" $pid "* ]] && host=app2
     echo "job $id runs on $host (worker pid $pid); killing $host: its processes, then its link"
     t0="$(now)"
-    serve_pids "$host" | xargs -r kill -9
+    # Workers first: killed after their supervisor, they would get its death
+    # signal (SIGTERM, PR_SET_PDEATHSIG) and drain, which puts the job back as a
+    # drain does (attempt given back), not as a lost host.
+    local supervisor
+    supervisor="$(cat "$WORK/$host/serve.pid")"
+    serve_pids "$host" | grep -vx "$supervisor" | xargs -r kill -9
+    kill -9 "$supervisor"
     ip link set "$TAG$host" down
     for ((i = 0; i < 20; i++)); do
         codes+="$(curl -s -o /dev/null -w '%{http_code}/%{time_total}s' --max-time 30 \
