@@ -305,13 +305,21 @@ host_killed_during_pages_and_a_job() {
     [[ " $(serve_pids app2 | tr '\n' ' ') " == *" $pid "* ]] && host=app2
     echo "job $id runs on $host (worker pid $pid); killing $host: its processes, then its link"
     t0="$(now)"
-    # Workers first: killed after their supervisor, they would get its death
-    # signal (SIGTERM, PR_SET_PDEATHSIG) and drain, which puts the job back as a
-    # drain does (attempt given back), not as a lost host.
+    # The supervisor is frozen first, so that it neither replaces the workers
+    # nor releases their jobs; the workers die before it: killed after their
+    # supervisor, they would get its death signal (SIGTERM, PR_SET_PDEATHSIG)
+    # and drain, which puts the job back as a drain does (attempt given back),
+    # not as a lost host.
     local supervisor
     supervisor="$(cat "$WORK/$host/serve.pid")"
+    kill -STOP "$supervisor"
     serve_pids "$host" | grep -vx "$supervisor" | xargs -r kill -9
     kill -9 "$supervisor"
+    for ((i = 0; i < 50; i++)); do
+        [[ -z "$(serve_pids "$host")" ]] && break
+        sleep 0.1
+    done
+    [[ -z "$(serve_pids "$host")" ]] || die "asyncpage processes left on $host: $(serve_pids "$host")"
     ip link set "$TAG$host" down
     for ((i = 0; i < 20; i++)); do
         codes+="$(curl -s -o /dev/null -w '%{http_code}/%{time_total}s' --max-time 30 \
