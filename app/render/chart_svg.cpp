@@ -43,6 +43,13 @@ void num(std::string& out, double v) {
     out += s;
 }
 
+// "x y", as a path or polygon takes a point.
+void point(std::string& out, double x, double y) {
+    num(out, x);
+    out += ' ';
+    num(out, y);
+}
+
 void esc(std::string& out, std::string_view s) {
     append_escaped_html(out, s);
 }
@@ -130,51 +137,29 @@ void append_marker(std::string& out, std::size_t k, double x, double y) {
         case 4: {
             out += "<path d=\"M";
             if (k % 5 == 2) {
-                num(out, x);
-                out += ' ';
-                num(out, y - 4);
+                point(out, x, y - 4);
                 out += 'L';
-                num(out, x + 4);
-                out += ' ';
-                num(out, y + 3);
+                point(out, x + 4, y + 3);
                 out += 'L';
-                num(out, x - 4);
-                out += ' ';
-                num(out, y + 3);
+                point(out, x - 4, y + 3);
                 out += "Z\" fill=\"";
             } else if (k % 5 == 3) {
-                num(out, x);
-                out += ' ';
-                num(out, y - 4);
+                point(out, x, y - 4);
                 out += 'L';
-                num(out, x + 4);
-                out += ' ';
-                num(out, y);
+                point(out, x + 4, y);
                 out += 'L';
-                num(out, x);
-                out += ' ';
-                num(out, y + 4);
+                point(out, x, y + 4);
                 out += 'L';
-                num(out, x - 4);
-                out += ' ';
-                num(out, y);
+                point(out, x - 4, y);
                 out += "Z\" fill=\"";
             } else {
-                num(out, x - 3);
-                out += ' ';
-                num(out, y - 3);
+                point(out, x - 3, y - 3);
                 out += 'L';
-                num(out, x + 3);
-                out += ' ';
-                num(out, y + 3);
+                point(out, x + 3, y + 3);
                 out += 'M';
-                num(out, x - 3);
-                out += ' ';
-                num(out, y + 3);
+                point(out, x - 3, y + 3);
                 out += 'L';
-                num(out, x + 3);
-                out += ' ';
-                num(out, y - 3);
+                point(out, x + 3, y - 3);
                 out += "\" stroke-width=\"2\" stroke=\"";
                 out += c;
                 out += "\" fill=\"";
@@ -398,9 +383,7 @@ void append_line(std::string& out, const ChartData& d, const Chart& c, std::stri
             out += " d=\"";
             for (std::size_t i = 0; i < run.size(); ++i) {
                 out += i == 0 ? 'M' : 'L';
-                num(out, run[i].x);
-                out += ' ';
-                num(out, run[i].y);
+                point(out, run[i].x, run[i].y);
             }
             out += "\"/>";
         }
@@ -487,21 +470,13 @@ void append_pie(std::string& out, const ChartData& d, std::string_view id) {
         double x0 = cx + r * std::sin(s.start), y0 = cy - r * std::cos(s.start);
         double x1 = cx + r * std::sin(s.end), y1 = cy - r * std::cos(s.end);
         out += "<path d=\"M";
-        num(out, cx);
-        out += ' ';
-        num(out, cy);
+        point(out, cx, cy);
         out += 'L';
-        num(out, x0);
-        out += ' ';
-        num(out, y0);
+        point(out, x0, y0);
         out += 'A';
-        num(out, r);
-        out += ' ';
-        num(out, r);
+        point(out, r, r);
         out += s.end - s.start > 3.14159265358979 ? " 0 1 1 " : " 0 0 1 ";
-        num(out, x1);
-        out += ' ';
-        num(out, y1);
+        point(out, x1, y1);
         out += "Z\"";
         fill_attr(out, id, i);
         out += " stroke-width=\"1\"";
@@ -562,9 +537,7 @@ void append_chart(std::string& out, const model::Table& table, const Chart& c,
     out += "<figure class=\"chart\"><svg role=\"img\" class=\"chart chart-";
     out += reports::to_string(c.kind);
     out += "\" viewBox=\"0 0 ";
-    num(out, kWidth);
-    out += ' ';
-    num(out, kHeight);
+    point(out, kWidth, kHeight);
     out += "\" aria-labelledby=\"";
     esc(out, id);
     out += "-title\"><title id=\"";
