@@ -43,6 +43,19 @@ void num(std::string& out, double v) {
     out += s;
 }
 
+// Series k's line: its colour and, beyond the first, its dashes (a legend entry
+// and the line itself look alike).
+void line_style(std::string& out, std::size_t k) {
+    out += " stroke=\"";
+    out += colour(k);
+    out += "\" stroke-width=\"2\"";
+    if (const char* dashes = kDashes[k % std::size(kDashes)]; *dashes) {
+        out += " stroke-dasharray=\"";
+        out += dashes;
+        out += '"';
+    }
+}
+
 // "x y", as a path or polygon takes a point.
 void point(std::string& out, double x, double y) {
     num(out, x);
@@ -296,14 +309,8 @@ void append_legend(std::string& out, const Chart& c, std::string_view id, bool b
             num(out, x);
             out += "\" x2=\"";
             num(out, x + 18);
-            out += "\" y1=\"11\" y2=\"11\" stroke=\"";
-            out += colour(k);
-            out += "\" stroke-width=\"2\"";
-            if (*kDashes[k % std::size(kDashes)]) {
-                out += " stroke-dasharray=\"";
-                out += kDashes[k % std::size(kDashes)];
-                out += '"';
-            }
+            out += "\" y1=\"11\" y2=\"11\"";
+            line_style(out, k);
             out += "/>";
             append_marker(out, k, x + 9, 11);
             out += "/>";
@@ -372,14 +379,8 @@ void append_line(std::string& out, const ChartData& d, const Chart& c, std::stri
             n += run.size();
         for (const auto& run : p.runs[k]) {
             if (run.size() < 2) continue;
-            out += "<path fill=\"none\" stroke=\"";
-            out += colour(k);
-            out += "\" stroke-width=\"2\"";
-            if (*kDashes[k % std::size(kDashes)]) {
-                out += " stroke-dasharray=\"";
-                out += kDashes[k % std::size(kDashes)];
-                out += '"';
-            }
+            out += "<path fill=\"none\"";
+            line_style(out, k);
             out += " d=\"";
             for (std::size_t i = 0; i < run.size(); ++i) {
                 out += i == 0 ? 'M' : 'L';
