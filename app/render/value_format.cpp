@@ -72,6 +72,25 @@ void append_double(std::string& out, double v, int decimals) {
     out.append(buf, r.ptr);
 }
 
+// group_thousands appended to `out`: a cell's text is built in place, in the
+// buffer FormattedValue keeps from cell to cell, without a string per cell.
+void append_grouped(std::string& out, std::string_view decimal) {
+    if (!is_plain_decimal(decimal)) {
+        out.append(decimal);
+        return;
+    }
+    std::size_t sign = decimal[0] == '-' ? 1 : 0;
+    std::size_t dot = decimal.find('.');
+    std::size_t int_end = dot == std::string_view::npos ? decimal.size() : dot;
+    std::size_t digits = int_end - sign;
+    out.append(decimal.substr(0, sign));
+    for (std::size_t i = 0; i < digits; ++i) {
+        if (i > 0 && (digits - i) % 3 == 0) out += ',';
+        out += decimal[sign + i];
+    }
+    out.append(decimal.substr(int_end));
+}
+
 // A double as a plain decimal with `decimals` places (-1: shortest exact form),
 // for float values, which may come in exponent notation.
 std::string decimal_of(double v, int decimals) {
@@ -124,6 +143,12 @@ std::optional<std::string> times_hundred(std::string_view value) {
 }
 
 void format_number_cell(std::string_view value, int decimals, FormattedValue& out) {
+    // The common case (a column shown as it comes): grouped in place.
+    if (decimals < 0 && is_plain_decimal(value)) {
+        out.text.clear();
+        append_grouped(out.text, value);
+        return;
+    }
     if (auto g = grouped_number(value, decimals)) {
         out.text = std::move(*g);
     } else {
@@ -228,19 +253,8 @@ void format_value(std::string_view value, Oid type, const ColumnFormat* format,
 }
 
 std::string group_thousands(std::string_view decimal) {
-    if (!is_plain_decimal(decimal)) return std::string(decimal);
-    std::size_t sign = decimal[0] == '-' ? 1 : 0;
-    std::size_t dot = decimal.find('.');
-    std::size_t int_end = dot == std::string_view::npos ? decimal.size() : dot;
-    std::size_t digits = int_end - sign;
     std::string out;
-    out.reserve(decimal.size() + digits / 3);
-    out.append(decimal.substr(0, sign));
-    for (std::size_t i = 0; i < digits; ++i) {
-        if (i > 0 && (digits - i) % 3 == 0) out += ',';
-        out += decimal[sign + i];
-    }
-    out.append(decimal.substr(int_end));
+    append_grouped(out, decimal);
     return out;
 }
 
