@@ -48,8 +48,8 @@ void append_csv_url(std::string& out, const SectionResult& s, const ResultOption
     esc(out, url);  // the & separators
 }
 
-// A column's presentation: its format, its link with the placeholders' columns
-// found in the table, and how its header sorts.
+// A column's presentation: its format, its link (whose placeholders name columns
+// of the same row), and how its header sorts.
 struct ColumnView {
     const reports::ColumnFormat* format = nullptr;
     const reports::ColumnLink* link = nullptr;
