@@ -3,6 +3,7 @@
 // writers): the character classes, trimming, case folding and the spellings of a
 // boolean. ASCII only on purpose: keywords, units and type names are ASCII, and
 // values are never case-folded. Nothing here depends on the C locale.
+#include <charconv>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,12 @@ inline std::string_view trim(std::string_view s) {
     while (!s.empty() && is_space(s.back()))
         s.remove_suffix(1);
     return s;
+}
+
+// A whole decimal integer (optional '-'), as a query parameter spells one.
+inline bool parse_int(std::string_view s, long long& out) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && p == s.data() + s.size();
 }
 
 inline char lower(char c) {

@@ -32,10 +32,6 @@ pg::Param owner_of(const http::Request& r) {
     return r.remote_user.empty() ? pg::Param() : pg::Param(r.remote_user);
 }
 
-bool parse_int(const std::string& text, long long& out) {
-    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    return ec == std::errc() && p == text.data() + text.size();
-}
 }  // namespace
 
 JobRoutes::JobRoutes(loop::EventLoop& loop, jobs::Store& store, jobs::Hub& hub, pg::Pool& results,
@@ -343,13 +339,13 @@ void JobRoutes::show(const HeldPtr& held, const std::string& id) {
 
 void JobRoutes::wait(const HeldPtr& held, const std::string& id, const http::Fields& query) {
     long long since = 0, secs = kDefaultWaitSecs;
-    if (const std::string* s = http::find_field(query, "since"); s && !parse_int(*s, since)) {
+    if (const std::string* s = http::find_field(query, "since"); s && !text::parse_int(*s, since)) {
         respond_error(*held->request, held->format, 400,
                       "since: must be an integer (a job version)", "since", {});
         return;
     }
     if (const std::string* t = http::find_field(query, "timeout");
-        t && (!parse_int(*t, secs) || secs < 0)) {
+        t && (!text::parse_int(*t, secs) || secs < 0)) {
         respond_error(*held->request, held->format, 400,
                       "timeout: must be a whole number of seconds", "timeout", {});
         return;

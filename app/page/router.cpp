@@ -4,11 +4,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
+#include <climits>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/barrier.hpp"
+#include "core/text.hpp"
 #include "http/security.hpp"
 #include "log/log.hpp"
 #include "page/respond.hpp"
@@ -133,12 +134,12 @@ void Router::metrics_page(fcgi::Request& request, const http::Fields& query, htt
     constexpr const char* kType = "text/plain; version=0.0.4; charset=utf-8";
     publish_metrics();
     if (const std::string* w = http::find_field(query, "worker")) {
-        int n = -1;
-        auto [end, ec] = std::from_chars(w->data(), w->data() + w->size(), n);
-        if (ec != std::errc{} || end != w->data() + w->size() || n < 0) {
+        long long number = -1;
+        if (!text::parse_int(*w, number) || number < 0 || number > INT_MAX) {
             error(request, format, 400, "worker must be a worker number (0, 1, ...)", "worker");
             return;
         }
+        const int n = static_cast<int>(number);
         std::optional<Figures> f = board_ ? board_->worker(n) : std::nullopt;
         if (!board_ && n == board_slot_index_) f = figures();
         if (!f) {
