@@ -33,9 +33,13 @@ std::string host_name() {
 int release_worker_leases(const std::string& jobs_dsn, pid_t pid, const std::string& why) {
     // A database that does not answer must not keep the child for long: the leases
     // then expire on their own (connect_timeout is honoured by the blocking
-    // PQconnectdb, unlike PQconnectPoll).
-    std::string dsn = jobs_dsn + " connect_timeout=5 application_name=asyncpage-release";
-    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(dsn.c_str()), &PQfinish);
+    // PQconnectdbParams, unlike PQconnectPoll). Keywords after the expanded dsn
+    // override its values (libpq, PQconnectdbParams), whether jobs_dsn is
+    // key=value text or a postgresql:// URI (to which text cannot be appended).
+    const char* keywords[] = {"dbname", "connect_timeout", "application_name", nullptr};
+    const char* params[] = {jobs_dsn.c_str(), "5", "asyncpage-release", nullptr};
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keywords, params, 1),
+                                                      &PQfinish);
     if (PQstatus(conn.get()) != CONNECTION_OK) {
         spdlog::error("could not release the jobs of worker {}: {}", pid,
                       PQerrorMessage(conn.get()));

@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/conninfo.hpp"
 #include "support/own_site.hpp"
 #include "support/stacks.hpp"
 #include "support/tcp_relay.hpp"
@@ -71,18 +72,12 @@ void expect_one_result(Stack& s, Pg& jobs, const std::string& id) {
                         id) == 5);
 }
 
-}  // namespace
-
-BOOST_AUTO_TEST_SUITE(job_leases)
-
-BOOST_AUTO_TEST_CASE(killed_worker_job_runs_again_and_succeeds) {
-    ReportDir reports(lease_reports());
-    ServerOptions o;
-    o.workers = 1;
-    o.reports_dir = reports.path();
-    Stack s(o);
+// kill -9 of the only worker during a 3 s job: the supervisor's release puts it
+// back at once, and it succeeds at attempt 2 with one result. `jobs_dsn`: where
+// the server keeps its jobs.
+void killed_worker_job_runs_again(Stack& s, const std::string& jobs_dsn) {
     Pg pg;
-    Pg jobs(s.server().jobs_dsn());
+    Pg jobs(jobs_dsn);
     json created = create_job(s, "lease_rows", "secs=3");
     BOOST_TEST(created["attempt"] == 0);
     BOOST_TEST(created["max_attempts"] == 3, "job_retries 2 by default: " << created.dump());
@@ -112,6 +107,37 @@ BOOST_AUTO_TEST_CASE(killed_worker_job_runs_again_and_succeeds) {
     Response page = s.get("/jobs/" + id);
     BOOST_TEST(contains(page.body, "attempt 2 of 3"), "the wait screen says it was retried");
     BOOST_TEST(s.metrics().value("asyncpage_job_retries_total") == 1.0);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(job_leases)
+
+BOOST_AUTO_TEST_CASE(killed_worker_job_runs_again_and_succeeds) {
+    ReportDir reports(lease_reports());
+    ServerOptions o;
+    o.workers = 1;
+    o.reports_dir = reports.path();
+    Stack s(o);
+    killed_worker_job_runs_again(s, s.server().jobs_dsn());
+}
+
+// The same with jobs_dsn written as a postgresql:// URI, to which the release
+// child once appended its own keywords as text (and so never connected: the job
+// waited for its lease).
+BOOST_AUTO_TEST_CASE(killed_worker_job_runs_again_with_a_uri_jobs_dsn) {
+    ReportDir reports(lease_reports());
+    JobsDb db;
+    auto f = parse_conninfo(db.dsn());
+    std::string uri = "postgresql:///" + f["dbname"] + "?host=" + f["host"];
+    if (f.count("port")) uri += "&port=" + f["port"];
+    if (f.count("user")) uri += "&user=" + f["user"];
+    ServerOptions o;
+    o.workers = 1;
+    o.reports_dir = reports.path();
+    o.config["jobs_dsn"] = toml_string(uri);
+    Stack s(o);
+    killed_worker_job_runs_again(s, db.dsn());
 }
 
 BOOST_AUTO_TEST_CASE(killed_worker_job_without_retries_fails_naming_the_worker) {
