@@ -70,6 +70,9 @@ int run_worker(const config::Config& config, int listen_fd,
     // cancel was lost (docs/ARCHITECTURE.md, "libpq").
     pool_options.statement_timeout = longest_timeout(config, *catalog) + Millis(500);
     pool_options.transaction_pooler = config.pool_mode == config::Config::PoolMode::Transaction;
+    pool_options.share_connections = config.share_connections;
+    pool_options.share_fast = config.share_fast;
+    pool_options.share_stall = config.share_stall;
     pg::Pool pool(loop, pool_options);
 
     // Jobs (docs/ARCHITECTURE.md, "Processes"): bookkeeping statements on a few connections to

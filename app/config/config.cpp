@@ -261,6 +261,10 @@ const std::map<std::string, Setter>& setters() {
              c.report_share = v;
          }},
         {"debug", [](Config& c, const Source& s) { c.debug = s.as_bool(); }},
+        {"share_connections",
+         [](Config& c, const Source& s) { c.share_connections = s.as_bool(); }},
+        {"share_fast", [](Config& c, const Source& s) { c.share_fast = s.as_duration(); }},
+        {"share_stall", [](Config& c, const Source& s) { c.share_stall = s.as_duration(); }},
         {"send_timeout", [](Config& c, const Source& s) { c.send_timeout = s.as_duration(); }},
         {"pool_mode",
          [](Config& c, const Source& s) {

@@ -40,6 +40,13 @@ struct Config {
     // "transaction" when a transaction pooler (PgBouncer) sits between asyncpage
     // and PostgreSQL on dsn: nothing is then kept on a server connection.
     enum class PoolMode { Session, Transaction } pool_mode = PoolMode::Session;
+    // Fast statements of several pages may share a connection in pipeline mode
+    // (docs/ARCHITECTURE.md, "Sharing a connection between pages").
+    bool share_connections = true;
+    // A statement whose 99th percentile is under share_fast may share; a shared
+    // connection whose head has run share_stall with others behind it is given up.
+    std::chrono::milliseconds share_fast{5};
+    std::chrono::milliseconds share_stall{50};
 };
 
 // Names the offending key: what() is "config key 'pool_size': must be an integer >= 1".

@@ -23,6 +23,7 @@ void Figures::add_gauges(const Gauges& g) {
     gauges.pool_busy += g.pool_busy;
     gauges.pool_connecting += g.pool_connecting;
     gauges.pool_cancelling += g.pool_cancelling;
+    gauges.pool_shared += g.pool_shared;
     gauges.pool_size += g.pool_size;
     gauges.pool_waiting += g.pool_waiting;
     gauges.jobs_running += g.jobs_running;
@@ -41,6 +42,8 @@ void Figures::add_counters(const Counters& c) {
     counters.fastcgi_requests += c.fastcgi_requests;
     counters.fastcgi_connections += c.fastcgi_connections;
     counters.cancels += c.cancels;
+    counters.shared_statements += c.shared_statements;
+    counters.shared_requeues += c.shared_requeues;
     counters.pg_connects += c.pg_connects;
     counters.pg_broken += c.pg_broken;
     counters.jobs_created += c.jobs_created;
@@ -85,6 +88,7 @@ std::string render_metrics(const Figures& f, const std::string& scope) {
         fmt::format("asyncpage_pool_connections{{state=\"connecting\"}} {}\n", g.pool_connecting);
     out +=
         fmt::format("asyncpage_pool_connections{{state=\"cancelling\"}} {}\n", g.pool_cancelling);
+    out += fmt::format("asyncpage_pool_connections{{state=\"shared\"}} {}\n", g.pool_shared);
     gauge("asyncpage_pool_size", "Configured pool_size, times the workers shown.", g.pool_size);
     gauge("asyncpage_pool_waiting", "Page tasks waiting for a pooled connection.", g.pool_waiting);
     labelled("asyncpage_pages_total", "counter", "Pages answered, by outcome.");
@@ -96,6 +100,13 @@ std::string render_metrics(const Figures& f, const std::string& scope) {
     counter("asyncpage_timeouts_total", "Pages whose deadline passed before every section ended.",
             c.timeouts);
     counter("asyncpage_cancels_total", "Queries cancelled in PostgreSQL.", c.cancels);
+    counter("asyncpage_shared_statements_total",
+            "Page statements sent on a connection shared with other pages (share_connections).",
+            c.shared_statements);
+    counter("asyncpage_shared_requeues_total",
+            "Shared connections given up because their head statement ran too long; their "
+            "statements were sent again.",
+            c.shared_requeues);
     counter("asyncpage_client_aborts_total", "Pages whose client closed the connection first.",
             c.client_aborts);
     counter("asyncpage_rejected_total", "Requests answered 503 because max_pending was reached.",

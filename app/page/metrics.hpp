@@ -18,6 +18,7 @@ struct Figures {
     struct Gauges {
         std::uint64_t pending = 0, queries_in_flight = 0;
         std::uint64_t pool_idle = 0, pool_busy = 0, pool_connecting = 0, pool_cancelling = 0;
+        std::uint64_t pool_shared = 0;
         std::uint64_t pool_size = 0, pool_waiting = 0;
         std::uint64_t jobs_running = 0, long_polls = 0, streams = 0, listening = 0;
         std::uint64_t workers = 0;
@@ -27,6 +28,7 @@ struct Figures {
         std::uint64_t timeouts = 0, client_aborts = 0, rejected = 0;
         std::uint64_t fastcgi_requests = 0, fastcgi_connections = 0;
         std::uint64_t cancels = 0, pg_connects = 0, pg_broken = 0;
+        std::uint64_t shared_statements = 0, shared_requeues = 0;
         std::uint64_t jobs_created = 0, jobs_claimed = 0, jobs_succeeded = 0, jobs_failed = 0;
         std::uint64_t jobs_cancelled = 0, jobs_requeued = 0;
         std::uint64_t progress_notices = 0, progress_writes = 0;

@@ -63,6 +63,10 @@ class PendingPage final : public run::RunListener {
     bool single_row() const override { return true; }
     std::size_t max_rows() const override;
     bool pipelined() const override { return !one_section(); }
+    // Exports stream (and pause reading): only pages that keep their rows share.
+    bool shares_connections() const override {
+        return output_ == Output::Html || output_ == Output::Json;
+    }
     void on_connection_acquired() override { got_connection_ = true; }
     void on_query_started() override { ++env_.metrics.queries_in_flight; }
     void on_query_stopped() override { --env_.metrics.queries_in_flight; }

@@ -86,6 +86,7 @@ Figures Router::figures() const {
     g.pool_busy = static_cast<std::uint64_t>(pool.busy);
     g.pool_connecting = static_cast<std::uint64_t>(pool.connecting);
     g.pool_cancelling = static_cast<std::uint64_t>(pool.cancelling);
+    g.pool_shared = static_cast<std::uint64_t>(pool.shared);
     g.pool_size = static_cast<std::uint64_t>(pool_.size());
     g.pool_waiting = static_cast<std::uint64_t>(pool.waiting);
     c.pages_by_status = metrics_.pages_by_status;
@@ -95,6 +96,8 @@ Figures Router::figures() const {
     c.fastcgi_requests = metrics_.fastcgi_requests;
     c.fastcgi_connections = metrics_.fastcgi_connections;
     c.cancels = pool.cancels;
+    c.shared_statements = pool.shared_statements;
+    c.shared_requeues = pool.shared_requeues;
     c.pg_connects = pool.connects;
     c.pg_broken = pool.broken;
     c.latency_buckets = metrics_.latency_buckets;

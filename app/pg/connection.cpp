@@ -22,6 +22,8 @@ const char* to_string(PgConnState s) {
             return "busy";
         case PgConnState::Cancelling:
             return "cancelling";
+        case PgConnState::Shared:
+            return "shared";
         case PgConnState::Broken:
             return "broken";
     }
@@ -56,6 +58,7 @@ PgConnection::~PgConnection() {
     share_link_.unlink();
     loop_.cancel_timer(connect_timer_);
     loop_.cancel_timer(resume_timer_);
+    loop_.cancel_timer(stall_timer_);
     if (fd_ >= 0) loop_.unwatch(fd_);
     if (conn_) PQfinish(conn_);
 }
@@ -81,7 +84,11 @@ void PgConnection::connect(const char* const* keywords, const char* const* value
 
 void PgConnection::notice_receiver(void* self, const PGresult* notice) {
     auto* c = static_cast<PgConnection*>(self);
-    if (c->observer_ && c->state_ == PgConnState::Busy) c->observer_->on_notice(*c, notice);
+    if (c->pipe_ && c->pipe_->shared) {
+        if (QueryObserver* o = c->slot_observer(c->pipe_->slots.front())) o->on_notice(*c, notice);
+    } else if (c->observer_ && c->state_ == PgConnState::Busy) {
+        c->observer_->on_notice(*c, notice);
+    }
 }
 
 void PgConnection::deliver_notifies() {
@@ -218,6 +225,7 @@ bool PgConnection::start_query(QueryObserver* observer) {
 void PgConnection::query_started(QueryObserver* observer) {
     observer_ = observer;
     query_running_ = true;
+    head_since_ = loop_.now();
     change_state(PgConnState::Busy);
 }
 
@@ -280,6 +288,7 @@ void PgConnection::on_readable() {
                 Step step = next_prepared_step();
                 if (step == Step::Broken) return;
                 if (step == Step::Sent) continue;
+                statement_timed(run_->key);
                 run_.reset();
             }
             query_running_ = false;
@@ -333,10 +342,16 @@ void PgConnection::cancel_request_sent() {
 void PgConnection::fail(const std::string& why) {
     if (state_ == PgConnState::Broken) return;
     PgConnState was = state_;
-    QueryObserver* obs = observer_;
+    std::vector<QueryObserver*> observers;
+    if (observer_) observers.push_back(observer_);
+    if (pipe_ && pipe_->shared) {
+        for (const PipelineSlot& slot : pipe_->slots)
+            if (slot.observer) observers.push_back(slot.observer);
+    }
     observer_ = nullptr;
     close(why);
-    if (obs) obs->on_connection_lost(*this, why);
+    for (QueryObserver* obs : observers)
+        obs->on_connection_lost(*this, why);
     events_.on_broken(*this, why, was);
 }
 
@@ -356,9 +371,11 @@ void PgConnection::release_libpq() {
     loop_.cancel_timer(resume_timer_);
     resume_timer_ = 0;
     run_.reset();
-    pipe_.reset();
+    drop_pipeline();
     loop_.cancel_timer(connect_timer_);
     connect_timer_ = 0;
+    loop_.cancel_timer(stall_timer_);
+    stall_timer_ = 0;
     if (fd_ >= 0) loop_.unwatch(fd_);
     fd_ = -1;
     // PQfinish only sends a Terminate message and closes: no blocking.

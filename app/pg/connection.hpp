@@ -6,13 +6,17 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "loop/event_loop.hpp"
 #include "model/table.hpp"
 #include "pg/state.hpp"
@@ -43,6 +47,15 @@ class QueryObserver {
         (void)conn;
         (void)notice;
     }
+    // A statement on a Shared connection that was given up (its head ran too long;
+    // docs/ARCHITECTURE.md, "Sharing a connection between pages"): it took no
+    // effect and may be sent again; rows it delivered are void. `was_head`: it
+    // was the statement that ran too long. The connection is no longer the
+    // observer's. By default a statement that cannot be sent again is lost.
+    virtual void on_requeue(PgConnection& conn, bool was_head) {
+        (void)was_head;
+        on_connection_lost(conn, "its shared connection was given up");
+    }
 };
 
 // What the owning pool hears from a connection.
@@ -54,7 +67,23 @@ class ConnectionEvents {
     virtual void on_cancel_finished(PgConnection& conn) = 0;
     // `was` is the state the connection was in when it broke.
     virtual void on_broken(PgConnection& conn, const std::string& why, PgConnState was) = 0;
+    // A prepared or pipelined statement (statement_key) ended, `took` after it
+    // reached the head of the connection (sent, or the one before it ended).
+    virtual void on_statement_timed(const std::string& key, Clock::duration took) {
+        (void)key;
+        (void)took;
+    }
+    // A statement of a Shared connection ended: its share has room again; the
+    // connection may take more, or it went Idle after its last.
+    virtual void on_shared_progress(PgConnection& conn) { (void)conn; }
+    // The head statement of a Shared connection has run for its stall limit
+    // while statements of other pages wait behind it.
+    virtual void on_shared_stalled(PgConnection& conn) { (void)conn; }
 };
+
+// A statement's identity for prepared statements and timings: its SQL, a '\0',
+// its parameter types.
+std::string statement_key(const std::string& sql, int nparams, const Oid* types);
 
 // One statement of a pipeline: pointers into the sender's own data, read only
 // while send_pipeline runs.
@@ -121,7 +150,32 @@ class PgConnection {
                                      bool single_row, QueryObserver* observer);
     // Statements of the running pipeline whose end the observer has not yet
     // heard, the running one included; 0 when no pipeline runs.
-    std::size_t pipeline_left() const { return pipe_ ? pipe_->slots.size() - pipe_->current : 0; }
+    std::size_t pipeline_left() const { return pipe_ ? pipe_->slots.size() : 0; }
+
+    // Sharing between pages (docs/ARCHITECTURE.md, "Sharing a connection between
+    // pages"). The pool turns an Idle connection Shared and appends statements of
+    // several observers to its pipeline, each with its own Sync; each observer
+    // hears only its own statement, and releases nothing: the connection goes
+    // Idle by itself after its last statement (ConnectionEvents::on_shared_progress).
+    void begin_sharing(Millis stall);
+    // Appends one statement, counted against `share` until its Sync arrives.
+    // Returns false as send() does (every statement on it is then lost).
+    [[nodiscard]] bool send_shared(const PipelinedStatement& statement, Share& share,
+                                   QueryObserver* observer);
+    // The observer leaves its statement: its results are discarded on arrival.
+    void detach(QueryObserver* observer);
+    // Every statement left has been detached.
+    bool only_detached() const;
+    // The observer of the running (head) statement of a Shared connection.
+    QueryObserver* head_observer() const {
+        return pipe_ && !pipe_->slots.empty() ? pipe_->slots.front().observer : nullptr;
+    }
+    // When the running statement (of a pipeline: its head) reached the head.
+    TimePoint head_since() const { return head_since_; }
+    // Gives up a Shared connection (closed, Cancelling until cancel_request_sent(),
+    // as abandon()) and returns the observers of its statements, in order, each
+    // with whether it was the head; their shares are released.
+    std::vector<std::pair<QueryObserver*, bool>> give_up_shared();
     // In on_query_end of a pipelined statement: the statement did not run, because
     // its prepared plan went stale (as for send_prepared) or the Parse it
     // depended on failed. It cannot be run again in place, since the statements
@@ -204,6 +258,11 @@ class PgConnection {
     bool on_pipeline_result(PGresult* res);
     bool end_pipelined_statement();
     void enter_exec_stage();
+    bool append_statement(const PipelinedStatement& statement, QueryObserver* observer,
+                          Share* share);
+    void drop_pipeline();
+    void arm_stall_timer();
+    void statement_timed(const std::string& key);
 
     // The statement send_prepared is running: kept until its end, because its
     // parameters are sent again after a prepare, or after a stale plan.
@@ -223,27 +282,33 @@ class PgConnection {
     std::optional<PreparedRun> run_;
 
   protected:
-    // A send_pipeline run: each slot is one statement; its results are, in order,
-    // those of its Parse (when it prepares the statement), of its execution, and
-    // its Sync.
+    // A pipeline (send_pipeline, or a Shared connection's): each slot is one
+    // statement; its results are, in order, those of its Parse (when it prepares
+    // the statement), of its execution, and its Sync. The head is slots.front().
     struct PipelineSlot {
         std::string key;  // as PreparedRun's
         std::string name;
-        int parsed_by = -1;  // the earlier slot whose Parse makes `name`
-        bool parse = false;  // this slot sends the Parse
-        bool parse_failed = false;
+        bool parse = false;     // this slot sends the Parse
+        bool by_parse = false;  // `name` is made by an earlier slot's Parse
         bool redo = false;
+        QueryObserver* observer = nullptr;  // Shared: this statement's own
+        Share* share = nullptr;             // Shared: counted there until its Sync
     };
     struct Pipeline {
         enum class Stage { Parse, Exec, Sync };
-        std::vector<PipelineSlot> slots;
-        std::size_t current = 0;
+        std::deque<PipelineSlot> slots;
         Stage stage = Stage::Exec;
         bool single_row = false;
+        bool shared = false;
+        std::unordered_map<std::string, std::string> parsing;  // key -> name, Parse in flight
+        std::unordered_set<std::string> failed_parses;         // names whose Parse failed
     };
     std::optional<Pipeline> pipe_;
 
   private:
+    // Who hears this slot's results now: its own observer on a Shared
+    // connection, the connection's otherwise; nobody once given up or cancelled.
+    QueryObserver* slot_observer(const PipelineSlot& slot) const;
     bool redo_ = false;
     bool abandoned_ = false;
     std::unordered_map<std::string, std::string> prepared_;  // key -> statement name
@@ -268,6 +333,9 @@ class PgConnection {
     bool paused_ = false;
     loop::TimerId resume_timer_ = 0;  // delivers what libpq holds after a pause
     loop::TimerId connect_timer_ = 0;
+    loop::TimerId stall_timer_ = 0;
+    Millis stall_{0};
+    TimePoint head_since_{};
     int pid_ = 0;
     std::string server_;
 };

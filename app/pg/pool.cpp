@@ -23,6 +23,7 @@ Pool::Pool(loop::EventLoop& loop, PoolOptions options, ConnectionFactory factory
       options_(std::move(options)),
       factory_(std::move(factory)),
       canceller_(loop, [this](std::uint64_t id) { on_cancel_sent(id); }),
+      speeds_(options_.share_fast),
       host_order_(options_.dsn),
       rng_(std::random_device{}()) {
     if (!factory_) {
@@ -53,10 +54,22 @@ Share& Pool::share_for(const std::string& name, int concurrency) {
 }
 
 void Pool::acquire(const std::string& name, int concurrency, ConnectionWaiter* waiter) {
+    enqueue(name, concurrency, waiter, false);
+}
+
+void Pool::acquire_again(const std::string& name, int concurrency, ConnectionWaiter* waiter) {
+    enqueue(name, concurrency, waiter, true);
+}
+
+void Pool::enqueue(const std::string& name, int concurrency, ConnectionWaiter* waiter, bool front) {
     Share& s = share_for(name, concurrency);
     waiter->share_ = &s;
-    waiter->seq_ = next_seq_++;
-    waiter->pos_ = s.waiters.insert(s.waiters.end(), waiter);
+    if (front && waiter->seq_ != 0) {  // keeps its first turn, ahead of its share
+        waiter->pos_ = s.waiters.insert(s.waiters.begin(), waiter);
+    } else {
+        waiter->seq_ = next_seq_++;
+        waiter->pos_ = s.waiters.insert(s.waiters.end(), waiter);
+    }
     waiter->queued_ = true;
     dispatch();
 }
@@ -86,6 +99,20 @@ void Pool::dispatch() {
                 if (!best || s.waiters.front()->seq_ < best->waiters.front()->seq_) best = &s;
             }
             if (!best) break;
+            ConnectionWaiter* head = best->waiters.front();
+            if (options_.share_connections && !head->shareable_.empty() &&
+                speeds_.fast(head->shareable_)) {
+                if (PgConnection* shared = shared_room()) {
+                    best->waiters.pop_front();
+                    head->queued_ = false;
+                    if (shared->pipeline_left() > 0) ++shared_statements_;  // behind another
+                    head->on_connection(*shared);
+                    // A waiter that sent nothing leaves no empty pipeline behind.
+                    if (shared->state() == PgConnState::Shared && shared->pipeline_left() == 0)
+                        shared->make_idle();
+                    continue;
+                }
+            }
             PgConnection* conn = lists_.idle.back();
             if (!conn) {
                 int room = options_.size - static_cast<int>(conns_.size());
@@ -112,6 +139,69 @@ void Pool::dispatch() {
         }
     } while (redispatch_);
     dispatching_ = false;
+}
+
+PgConnection* Pool::shared_room() {
+    PgConnection* best = nullptr;
+    lists_.shared.for_each([&](PgConnection& c) {
+        if (c.pipeline_left() >= options_.share_depth) return;
+        if (loop_.now() - c.head_since() > options_.share_fast) return;  // its head runs long
+        if (!best || c.pipeline_left() < best->pipeline_left()) best = &c;
+    });
+    if (best) return best;
+    if (PgConnection* idle = lists_.idle.back()) {
+        idle->begin_sharing(options_.share_stall);
+        return idle;
+    }
+    return nullptr;
+}
+
+void Pool::detach(PgConnection& conn, QueryObserver* observer) {
+    if (conn.state() != PgConnState::Shared) return;
+    bool head = conn.head_observer() == observer;
+    conn.detach(observer);
+    if (!head) return;  // it has not started: its answer is discarded on arrival
+    if (conn.pipeline_left() == 1) {
+        // Alone: cancelled, as an exclusive query would be.
+        if (conn.start_cancel()) {
+            ++cancels_;
+            canceller_.cancel(conn.cancel_key(), conn.id());
+        }
+        return;
+    }
+    // Nobody wants the running statement, and others wait behind it: the
+    // connection is given up at once rather than at the stall limit.
+    give_up(conn);
+}
+
+void Pool::on_statement_timed(const std::string& key, Clock::duration took) {
+    if (options_.share_connections) speeds_.record(key, took);
+}
+
+void Pool::on_shared_progress(PgConnection&) {
+    dispatch();
+}
+
+// The head of a shared connection ran past share_stall with other pages'
+// statements behind it: none of them took effect (docs/ARCHITECTURE.md,
+// "Sharing a connection between pages"), so all are sent again elsewhere.
+void Pool::on_shared_stalled(PgConnection& conn) {
+    spdlog::debug(
+        "pg connection {} (backend {}): a shared statement ran {} ms with {} behind it: "
+        "given up, its statements sent again",
+        conn.id(), conn.backend_pid(), options_.share_stall.count(), conn.pipeline_left() - 1);
+    give_up(conn);
+}
+
+void Pool::give_up(PgConnection& conn) {
+    ++shared_requeues_;
+    ++cancels_;
+    PGcancel* key = conn.cancel_key();
+    auto observers = conn.give_up_shared();
+    canceller_.cancel(key, conn.id());
+    for (auto& [observer, was_head] : observers)
+        observer->on_requeue(conn, was_head);
+    dispatch();
 }
 
 void Pool::start_connect() {
@@ -234,6 +324,9 @@ PoolStats Pool::stats() const {
     st.busy = static_cast<int>(lists_.busy.size());
     st.connecting = static_cast<int>(lists_.connecting.size());
     st.cancelling = static_cast<int>(lists_.cancelling.size());
+    st.shared = static_cast<int>(lists_.shared.size());
+    st.shared_statements = shared_statements_;
+    st.shared_requeues = shared_requeues_;
     for (const auto& [name, s] : shares_)
         st.waiting += static_cast<int>(s.waiters.size());
     st.cancels = cancels_;

@@ -17,6 +17,7 @@
 #include "pg/canceller.hpp"
 #include "pg/connection.hpp"
 #include "pg/host_order.hpp"
+#include "pg/statement_speeds.hpp"
 
 namespace asyncpage::pg {
 
@@ -27,10 +28,17 @@ class Pool;
 class ConnectionWaiter {
   public:
     virtual ~ConnectionWaiter() = default;
+    // `conn` is Busy and the waiter's alone, or Shared: then the waiter appends
+    // its one statement with send_shared(…, *share(), …) before returning.
     virtual void on_connection(PgConnection& conn) = 0;
+    // Before Pool::acquire: the waiter will run one statement (statement_key),
+    // which may share a connection if the pool knows it to be fast; empty: not.
+    void set_shareable(std::string key) { shareable_ = std::move(key); }
+    Share* share() const { return share_; }
 
   private:
     friend class Pool;
+    std::string shareable_;
     Share* share_ = nullptr;
     std::list<ConnectionWaiter*>::iterator pos_;
     std::uint64_t seq_ = 0;
@@ -47,14 +55,21 @@ struct PoolOptions {
     // startup option (PgBouncer 1.18 refuses `options`, so statement_timeout is
     // then the role's) and no named statements (docs/ARCHITECTURE.md, "libpq").
     bool transaction_pooler = false;
+    // Fast statements of several pages may share a connection in pipeline mode
+    // (docs/ARCHITECTURE.md, "Sharing a connection between pages").
+    bool share_connections = false;
+    Millis share_fast{5};    // p99 of a fast statement; no statement is added behind an older head
+    Millis share_stall{50};  // a head this old with statements behind: given up, all sent again
+    std::size_t share_depth = 8;  // statements at most on one shared connection
 };
 
 // Makes the pool's connections: libpq ones by default, fakes in unit tests.
 using ConnectionFactory = std::function<std::unique_ptr<PgConnection>(const ConnectionSetup&)>;
 
 struct PoolStats {
-    int idle = 0, busy = 0, connecting = 0, cancelling = 0, waiting = 0;
+    int idle = 0, busy = 0, connecting = 0, cancelling = 0, shared = 0, waiting = 0;
     std::uint64_t cancels = 0, broken = 0, connects = 0;
+    std::uint64_t shared_statements = 0, shared_requeues = 0;
 };
 
 class Pool : public ConnectionEvents {
@@ -65,7 +80,14 @@ class Pool : public ConnectionEvents {
     // Queues `waiter` on share `name`, capped at min(concurrency (if > 0),
     // share * size, at least 1). on_connection may run before this returns.
     void acquire(const std::string& name, int concurrency, ConnectionWaiter* waiter);
+    // As acquire, at the front of its share's queue: a statement sent again
+    // because its shared connection was given up keeps its turn.
+    void acquire_again(const std::string& name, int concurrency, ConnectionWaiter* waiter);
     void forget(ConnectionWaiter* waiter);
+    // The observer of a statement on a Shared connection leaves it (deadline,
+    // client gone, max_rows): its answer is discarded on arrival; the statement
+    // is cancelled only when nothing else is left on the connection.
+    void detach(PgConnection& conn, QueryObserver* observer);
     // The holder is done with conn (its query ended): back to idle.
     void release(PgConnection& conn);
     // The holder gives up conn while a query runs: cancel it in PostgreSQL; conn
@@ -86,6 +108,16 @@ class Pool : public ConnectionEvents {
     void on_connected(PgConnection& conn) override;
     void on_cancel_finished(PgConnection& conn) override;
     void on_broken(PgConnection& conn, const std::string& why, PgConnState was) override;
+    void on_statement_timed(const std::string& key, Clock::duration took) override;
+    void on_shared_progress(PgConnection& conn) override;
+    void on_shared_stalled(PgConnection& conn) override;
+    // Closes a Shared connection, cancels its head, and has every statement on it
+    // sent again by its observer.
+    void give_up(PgConnection& conn);
+    void enqueue(const std::string& name, int concurrency, ConnectionWaiter* waiter, bool front);
+    // A Shared connection that may take one more statement, or an Idle one made
+    // Shared; nullptr: none.
+    PgConnection* shared_room();
 
     Share& share_for(const std::string& name, int concurrency);
     void dispatch();
@@ -108,6 +140,8 @@ class Pool : public ConnectionEvents {
     bool dispatching_ = false;
     bool redispatch_ = false;
     std::uint64_t cancels_ = 0, broken_ = 0, connects_ = 0;
+    std::uint64_t shared_statements_ = 0, shared_requeues_ = 0;
+    StatementSpeeds speeds_;
     std::string statement_timeout_option_;
     HostOrder host_order_;  // after options_: made from its dsn
     std::mt19937 rng_;

@@ -15,14 +15,6 @@ namespace {
 // this many statements a connection runs further ones unnamed.
 constexpr std::size_t kMaxPrepared = 256;
 
-// The prepared_ key: the SQL, a '\0', the parameter types.
-std::string statement_key(const std::string& sql, int nparams, const Oid* types) {
-    std::string key = sql;
-    key.push_back('\0');
-    if (types) key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * std::size_t(nparams));
-    return key;
-}
-
 // PostgreSQL refuses a prepared statement whose result columns changed (ALTER
 // TABLE under a SELECT *) on every later run; only preparing it again helps.
 bool is_stale_plan(const PGresult* res) {
@@ -33,6 +25,13 @@ bool is_stale_plan(const PGresult* res) {
 }
 
 }  // namespace
+
+std::string statement_key(const std::string& sql, int nparams, const Oid* types) {
+    std::string key = sql;
+    key.push_back('\0');
+    if (types) key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * std::size_t(nparams));
+    return key;
+}
 
 bool PgConnection::send_prepared(const std::string& sql, int nparams, const Oid* types,
                                  const char* const* values, bool single_row,
@@ -83,51 +82,151 @@ bool PgConnection::send_execute() {
     return true;
 }
 
+// Sends one statement into the running pipeline: its Parse when the connection
+// has not prepared it (nor is preparing it), its execution, and its own Sync.
+bool PgConnection::append_statement(const PipelinedStatement& st, QueryObserver* observer,
+                                    Share* share) {
+    Pipeline& pipe = *pipe_;
+    PipelineSlot& slot = pipe.slots.emplace_back();
+    slot.key = statement_key(*st.sql, st.nparams, st.types);
+    slot.observer = observer;
+    slot.share = share;
+    if (share) ++share->pipelined;
+    bool ok = true;
+    if (auto known = prepared_.find(slot.key); known != prepared_.end()) {
+        slot.name = known->second;
+    } else if (auto earlier = pipe.parsing.find(slot.key); earlier != pipe.parsing.end()) {
+        slot.name = earlier->second;
+        slot.by_parse = true;
+    } else if (named_statements_ && prepared_.size() + pipe.parsing.size() < kMaxPrepared) {
+        slot.parse = true;
+        slot.name = "asyncpage_" + std::to_string(++statements_made_);
+        pipe.parsing.emplace(slot.key, slot.name);
+        ok = PQsendPrepare(conn_, slot.name.c_str(), st.sql->c_str(), st.nparams, st.types) == 1;
+    }
+    if (ok && slot.name.empty()) {
+        ok = PQsendQueryParams(conn_, st.sql->c_str(), st.nparams, st.types, st.values, nullptr,
+                               nullptr, 0) == 1;
+    } else if (ok) {
+        ok = PQsendQueryPrepared(conn_, slot.name.c_str(), st.nparams, st.values, nullptr, nullptr,
+                                 0) == 1;
+    }
+    // libpq 15's PQpipelineSync also flushes: one write per statement, while
+    // PostgreSQL reads what has arrived in one go.
+    return ok && PQpipelineSync(conn_) == 1;
+}
+
 bool PgConnection::send_pipeline(const std::vector<PipelinedStatement>& statements, bool single_row,
                                  QueryObserver* observer) {
-    Pipeline pipe;
-    pipe.single_row = single_row;
-    pipe.slots.reserve(statements.size());
-    std::unordered_map<std::string_view, std::size_t> parsing;  // key -> slot preparing it
+    pipe_.emplace();
+    pipe_->single_row = single_row;
     bool ok = PQenterPipelineMode(conn_) == 1;
-    for (std::size_t i = 0; ok && i < statements.size(); ++i) {
-        const PipelinedStatement& st = statements[i];
-        PipelineSlot& slot = pipe.slots.emplace_back();
-        slot.key = statement_key(*st.sql, st.nparams, st.types);
-        if (auto known = prepared_.find(slot.key); known != prepared_.end()) {
-            slot.name = known->second;
-        } else if (auto earlier = parsing.find(slot.key); earlier != parsing.end()) {
-            slot.parsed_by = static_cast<int>(earlier->second);
-            slot.name = pipe.slots[earlier->second].name;
-        } else if (named_statements_ && prepared_.size() + parsing.size() < kMaxPrepared) {
-            slot.parse = true;
-            slot.name = "asyncpage_" + std::to_string(++statements_made_);
-            parsing.emplace(pipe.slots[i].key, i);  // reserved: slots do not move
-            ok =
-                PQsendPrepare(conn_, slot.name.c_str(), st.sql->c_str(), st.nparams, st.types) == 1;
-        }
-        if (ok && slot.name.empty()) {
-            ok = PQsendQueryParams(conn_, st.sql->c_str(), st.nparams, st.types, st.values, nullptr,
-                                   nullptr, 0) == 1;
-        } else if (ok) {
-            ok = PQsendQueryPrepared(conn_, slot.name.c_str(), st.nparams, st.values, nullptr,
-                                     nullptr, 0) == 1;
-        }
-        // libpq 15's PQpipelineSync also flushes: one write per statement, while
-        // PostgreSQL reads what has arrived in one go.
-        ok = ok && PQpipelineSync(conn_) == 1;
-    }
+    for (std::size_t i = 0; ok && i < statements.size(); ++i)
+        ok = append_statement(statements[i], nullptr, nullptr);
     if (!ok) {
         std::string why = "send failed: " + error_text();
         observer_ = nullptr;
         fail(why);
         return false;
     }
-    bool parse_first = pipe.slots.front().parse;
-    pipe.stage = Pipeline::Stage::Parse;
-    pipe_ = std::move(pipe);
-    if (!parse_first) enter_exec_stage();
+    pipe_->stage = Pipeline::Stage::Parse;
+    if (!pipe_->slots.front().parse) enter_exec_stage();
     return start_query(observer);
+}
+
+void PgConnection::begin_sharing(Millis stall) {
+    stall_ = stall;
+    change_state(PgConnState::Shared);
+}
+
+bool PgConnection::send_shared(const PipelinedStatement& statement, Share& share,
+                               QueryObserver* observer) {
+    bool first = !pipe_;
+    bool ok = true;
+    if (first) {
+        pipe_.emplace();
+        pipe_->shared = true;
+        pipe_->single_row = true;
+        ok = PQenterPipelineMode(conn_) == 1;
+    }
+    ok = ok && append_statement(statement, observer, &share);
+    if (!ok) {
+        // The others hear on_connection_lost; the sender learns it from false.
+        if (pipe_ && !pipe_->slots.empty()) pipe_->slots.back().observer = nullptr;
+        fail("send failed: " + error_text());
+        return false;
+    }
+    if (first) {
+        pipe_->stage = Pipeline::Stage::Parse;
+        if (!pipe_->slots.front().parse) enter_exec_stage();
+        query_running_ = true;
+        head_since_ = loop_.now();
+    } else {
+        arm_stall_timer();  // someone waits behind the head now
+    }
+    flush();
+    return state_ != PgConnState::Broken;
+}
+
+void PgConnection::detach(QueryObserver* observer) {
+    if (!pipe_) return;
+    for (PipelineSlot& slot : pipe_->slots)
+        if (slot.observer == observer) slot.observer = nullptr;
+}
+
+bool PgConnection::only_detached() const {
+    if (!pipe_) return false;
+    for (const PipelineSlot& slot : pipe_->slots)
+        if (slot.observer) return false;
+    return true;
+}
+
+QueryObserver* PgConnection::slot_observer(const PipelineSlot& slot) const {
+    if (pipe_->shared) return state_ == PgConnState::Shared ? slot.observer : nullptr;
+    return state_ == PgConnState::Busy ? observer_ : nullptr;
+}
+
+// The pipeline ends (its last Sync, or the connection closes): statements still
+// in it no longer count against their shares.
+void PgConnection::drop_pipeline() {
+    if (!pipe_) return;
+    for (PipelineSlot& slot : pipe_->slots) {
+        if (slot.share) --slot.share->pipelined;
+        slot.share = nullptr;
+    }
+    pipe_.reset();
+}
+
+// While statements wait behind the head: checks the head's age when the stall
+// limit may have passed, and again for the next head.
+void PgConnection::arm_stall_timer() {
+    if (stall_timer_ != 0 || !pipe_ || pipe_->slots.size() < 2) return;
+    stall_timer_ = loop_.add_timer(head_since_ + stall_, [this] {
+        stall_timer_ = 0;
+        if (state_ != PgConnState::Shared || !pipe_ || pipe_->slots.size() < 2) return;
+        if (loop_.now() - head_since_ >= stall_) {
+            events_.on_shared_stalled(*this);
+        } else {
+            arm_stall_timer();
+        }
+    });
+}
+
+std::vector<std::pair<QueryObserver*, bool>> PgConnection::give_up_shared() {
+    std::vector<std::pair<QueryObserver*, bool>> observers;
+    if (pipe_) {
+        bool head = true;
+        for (const PipelineSlot& slot : pipe_->slots) {
+            if (slot.observer) observers.emplace_back(slot.observer, head);
+            head = false;
+        }
+    }
+    abandon();
+    return observers;
+}
+
+void PgConnection::statement_timed(const std::string& key) {
+    events_.on_statement_timed(key, loop_.now() - head_since_);
 }
 
 // The execution of the current slot is the statement libpq processes now. In
@@ -191,7 +290,7 @@ bool PgConnection::swallow_prepared_result(const PGresult* res) {
 bool PgConnection::on_pipeline_result(PGresult* raw) {
     using Stage = Pipeline::Stage;
     Pipeline& pipe = *pipe_;
-    PipelineSlot& slot = pipe.slots[pipe.current];
+    PipelineSlot& slot = pipe.slots.front();
     model::PgResultPtr res(raw);
     switch (pipe.stage) {
         case Stage::Parse:
@@ -199,11 +298,12 @@ bool PgConnection::on_pipeline_result(PGresult* raw) {
                 enter_exec_stage();
                 return true;
             }
+            pipe.parsing.erase(slot.key);
             if (PQresultStatus(raw) == PGRES_COMMAND_OK) {
                 prepared_[slot.key] = slot.name;
                 return true;
             }
-            slot.parse_failed = true;  // the SQL's own error: the observer's
+            pipe.failed_parses.insert(slot.name);  // the SQL's own error: the observer's
             break;
         case Stage::Exec:
             if (!raw) {
@@ -212,10 +312,9 @@ bool PgConnection::on_pipeline_result(PGresult* raw) {
             }
             // Skipped after its own failed Parse, whose error was delivered.
             if (PQresultStatus(raw) == PGRES_PIPELINE_ABORTED) return true;
-            if ((slot.parsed_by >= 0 && pipe.slots[std::size_t(slot.parsed_by)].parse_failed) ||
-                is_stale_plan(raw)) {
+            if ((slot.by_parse && pipe.failed_parses.contains(slot.name)) || is_stale_plan(raw)) {
                 slot.redo = true;
-                if (slot.parsed_by < 0) prepared_.erase(slot.key);
+                if (!slot.by_parse) prepared_.erase(slot.key);
                 return true;
             }
             break;
@@ -227,7 +326,7 @@ bool PgConnection::on_pipeline_result(PGresult* raw) {
             }
             return end_pipelined_statement();
     }
-    if (observer_ && state_ == PgConnState::Busy) observer_->on_result(*this, std::move(res));
+    if (QueryObserver* o = slot_observer(slot)) o->on_result(*this, std::move(res));
     // The observer may have given the connection up (a section cut at max_rows
     // abandons a pipeline with statements still queued): nothing is left to read.
     return state_ != PgConnState::Broken && !abandoned_;
@@ -236,8 +335,15 @@ bool PgConnection::on_pipeline_result(PGresult* raw) {
 // A pipelined statement's Sync arrived: its implicit transaction is over.
 bool PgConnection::end_pipelined_statement() {
     Pipeline& pipe = *pipe_;
-    redo_ = pipe.slots[pipe.current].redo;
-    bool last = ++pipe.current == pipe.slots.size();
+    PipelineSlot ended = std::move(pipe.slots.front());
+    pipe.slots.pop_front();
+    if (ended.share) --ended.share->pipelined;
+    statement_timed(ended.key);
+    head_since_ = loop_.now();
+    redo_ = ended.redo;
+    QueryObserver* observer = pipe.shared ? ended.observer : observer_;
+    bool last = pipe.slots.empty();
+    bool shared = pipe.shared;
     if (last) {
         pipe_.reset();
         query_running_ = false;
@@ -245,17 +351,26 @@ bool PgConnection::end_pipelined_statement() {
             fail("cannot leave pipeline mode: " + error_text());
             return false;
         }
-        query_over();
+    } else if (pipe.slots.front().parse) {
+        pipe.stage = Pipeline::Stage::Parse;
     } else {
-        if (pipe.slots[pipe.current].parse) {
-            pipe.stage = Pipeline::Stage::Parse;
-        } else {
-            enter_exec_stage();
+        enter_exec_stage();
+    }
+    if (!shared) {
+        if (last) {
+            query_over();
+        } else if (state_ == PgConnState::Busy && observer) {
+            observer->on_query_end(*this);
         }
-        if (state_ == PgConnState::Busy && observer_) observer_->on_query_end(*this);
+    } else if (state_ == PgConnState::Shared) {
+        if (last) change_state(PgConnState::Idle);
+        if (observer) observer->on_query_end(*this);
+        if (state_ != PgConnState::Broken && !abandoned_) events_.on_shared_progress(*this);
+    } else if (last) {
+        query_over();  // a Shared connection cancelled for its last, detached statement
     }
     redo_ = false;
-    return !last && state_ != PgConnState::Broken;
+    return !last && state_ != PgConnState::Broken && !abandoned_;
 }
 
 }  // namespace asyncpage::pg

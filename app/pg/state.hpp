@@ -18,6 +18,9 @@ enum class PgConnState {
     Busy,        // StateLists::busy and its Share::held; POLLOUT too while PQflush() returns 1
     Cancelling,  // StateLists::cancelling and its Share::held; waiting for the query to
                  // end and the cancel request to be sent
+    Shared,      // StateLists::shared, on no share's list: in pipeline mode, carrying
+                 // fast statements of several pages, each counted by its own share
+                 // (docs/ARCHITECTURE.md, "Sharing a connection between pages")
     Broken,      // on no list; closed, freed by the pool at the end of the loop pass
 };
 const char* to_string(PgConnState s);
@@ -57,6 +60,11 @@ class ConnectionList {
     }
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
+    template <class F>
+    void for_each(F f) const {
+        for (const Link* l = head_.next; l != &head_; l = l->next)
+            f(*l->conn);
+    }
     PgConnection* back() const { return empty() ? nullptr : head_.prev->conn; }
 
   private:
@@ -66,7 +74,7 @@ class ConnectionList {
 
 // One pool's connections by state (Broken ones are on none).
 struct StateLists {
-    ConnectionList connecting, idle, busy, cancelling;
+    ConnectionList connecting, idle, busy, cancelling, shared;
 
     ConnectionList* of(PgConnState s) {
         switch (s) {
@@ -78,6 +86,8 @@ struct StateLists {
                 return &busy;
             case PgConnState::Cancelling:
                 return &cancelling;
+            case PgConnState::Shared:
+                return &shared;
             case PgConnState::Broken:
                 return nullptr;
         }
@@ -86,14 +96,16 @@ struct StateLists {
 };
 
 // A report's (or a kind of statement's) part of a pool: at most `cap` connections
-// held at once, Busy or Cancelling; its waiters queue in FIFO order.
+// held at once, Busy or Cancelling, or statements in shared pipelines; its
+// waiters queue in FIFO order.
 struct Share {
     std::string name;
     int cap = 1;
     ConnectionList held;
+    int pipelined = 0;  // its statements on Shared connections, from assignment to Sync
     std::list<ConnectionWaiter*> waiters;
 
-    int in_use() const { return static_cast<int>(held.size()); }
+    int in_use() const { return static_cast<int>(held.size()) + pipelined; }
 };
 
 }  // namespace asyncpage::pg

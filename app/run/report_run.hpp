@@ -27,6 +27,7 @@ class RunListener {
     // Past it a section ends ok, truncated, its query stopped (SectionTask).
     virtual std::size_t max_rows() const { return 0; }
     virtual bool pipelined() const { return false; }
+    virtual bool shares_connections() const { return false; }
     virtual void on_connection_acquired() {}
     virtual void on_query_started() {}
     virtual void on_query_stopped() {}
@@ -89,6 +90,8 @@ class ReportRun final : public TaskHost {
     bool single_row() const override { return listener_.single_row(); }
     std::size_t max_rows() const override { return listener_.max_rows(); }
     bool pipelined() const override { return listener_.pipelined(); }
+    bool shares_connections() const override { return listener_.shares_connections(); }
+    void clear_rows(std::size_t section) override { results_[section].table = model::Table{}; }
     void on_connection_acquired() override { listener_.on_connection_acquired(); }
     void on_query_started() override { listener_.on_query_started(); }
     void on_query_stopped() override { listener_.on_query_stopped(); }

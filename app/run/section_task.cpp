@@ -13,9 +13,31 @@ using model::error_field;
 using model::SectionStatus;
 
 void SectionTask::start() {
+    enqueue(false);
+}
+
+void SectionTask::enqueue(bool again) {
     waiting_since_ = host_.loop().now();
     waiting_ = true;
-    host_.pool().acquire(host_.report().name, host_.report().concurrency, this);
+    set_shareable(shareable_key());
+    const auto& report = host_.report();
+    if (again) {
+        host_.pool().acquire_again(report.name, report.concurrency, this);
+    } else {
+        host_.pool().acquire(report.name, report.concurrency, this);
+    }
+}
+
+// The statement of the task's one section left, when it may share a connection.
+std::string SectionTask::shareable_key() const {
+    if (no_share_ || !host_.shares_connections() || sections_.size() - next_ != 1) return {};
+    const auto& report = host_.report();
+    const auto& section = report.sections[sections_[next_]];
+    std::vector<Oid> types;
+    types.reserve(section.param_index.size());
+    for (std::size_t idx : section.param_index)
+        types.push_back(reports::param_type_oid(report.params[idx].type));
+    return pg::statement_key(section.sql, static_cast<int>(types.size()), types.data());
 }
 
 void SectionTask::stop(SectionStatus unfinished, const std::string& message) {
@@ -26,7 +48,13 @@ void SectionTask::stop(SectionStatus unfinished, const std::string& message) {
         waiting_ = false;
     }
     if (conn_) {
-        if (query_running_) {
+        if (shared_) {
+            // Its answer is discarded on arrival; the other pages' are not disturbed.
+            if (query_running_) host_.on_query_stopped();
+            query_running_ = false;
+            host_.pool().detach(*conn_, this);
+            shared_ = false;
+        } else if (query_running_) {
             query_running_ = false;
             host_.on_query_stopped();
             host_.pool().cancel(*conn_);  // rejoins the pool once the query ended
@@ -59,7 +87,9 @@ void SectionTask::on_connection(pg::PgConnection& conn) {
     conn_ = &conn;
     wait_ms_ = ms_between(waiting_since_, host_.loop().now());
     host_.on_connection_acquired();
-    if (host_.pipelined() && sections_.size() - next_ > 1) {
+    if (conn.state() == pg::PgConnState::Shared) {
+        run_shared();
+    } else if (host_.pipelined() && sections_.size() - next_ > 1) {
         run_pipeline();
     } else {
         run_next();
@@ -101,6 +131,22 @@ void SectionTask::run_next() {
     if (!conn_->send_prepared(section.sql, static_cast<int>(params_.size()), types_.data(),
                               params_.data(), host_.single_row(), this))
         send_failed();
+}
+
+// Behind other pages' statements on a Shared connection.
+void SectionTask::run_shared() {
+    shared_ = true;
+    const auto& section = host_.report().sections[sections_[next_]];
+    params_.clear();
+    types_.clear();
+    add_params(section);
+    begin_section();
+    pg::PipelinedStatement statement{&section.sql, static_cast<int>(params_.size()), types_.data(),
+                                     params_.data()};
+    if (!conn_->send_shared(statement, *share(), this)) {
+        shared_ = false;
+        send_failed();
+    }
 }
 
 // Every section at once: PostgreSQL runs them back to back, without waiting for
@@ -196,7 +242,12 @@ void SectionTask::truncate() {
     pipelined_ = 0;
     pg::PgConnection& conn = *conn_;
     conn_ = nullptr;
-    host_.pool().cancel(conn);
+    if (shared_) {
+        shared_ = false;
+        host_.pool().detach(conn, this);  // the rest of its rows are discarded on arrival
+    } else {
+        host_.pool().cancel(conn);
+    }
     if (next_ < sections_.size()) {
         start();
     } else {
@@ -209,7 +260,7 @@ void SectionTask::on_query_end(pg::PgConnection& conn) {
     host_.on_query_stopped();
     std::size_t section = sections_[next_];
     auto& r = host_.result(section);
-    if ((pipelined_ > 0 && conn.statement_redo()) || conflict_retry_) {
+    if (((pipelined_ > 0 || shared_) && conn.statement_redo()) || conflict_retry_) {
         // It did not run (PgConnection::statement_redo), or a standby cancelled
         // it (a recovery conflict): again, on its own, after the pipeline or the
         // sections still to run.
@@ -226,6 +277,16 @@ void SectionTask::on_query_end(pg::PgConnection& conn) {
         begin_section();
         return;
     }
+    if (shared_) {  // the statement was its whole share of the connection
+        shared_ = false;
+        conn_ = nullptr;
+        if (next_ < sections_.size()) {
+            enqueue(false);
+        } else {
+            done();
+        }
+        return;
+    }
     // A failing section does not stop the later ones: each ran in its own
     // implicit transaction (README, "HTTP interface").
     run_next();
@@ -234,6 +295,7 @@ void SectionTask::on_query_end(pg::PgConnection& conn) {
 void SectionTask::on_connection_lost(pg::PgConnection&, const std::string& why) {
     query_running_ = false;
     pipelined_ = 0;
+    shared_ = false;
     host_.on_query_stopped();
     conn_ = nullptr;
     // The whole text goes to the log; the page gets no server address (README, "Security").
@@ -244,6 +306,22 @@ void SectionTask::on_connection_lost(pg::PgConnection&, const std::string& why) 
 
 void SectionTask::on_notice(pg::PgConnection&, const PGresult* notice) {
     host_.on_notice(notice);
+}
+
+// Its shared connection was given up before the statement ended; nothing of it
+// took effect (docs/ARCHITECTURE.md, "Sharing a connection between pages").
+void SectionTask::on_requeue(pg::PgConnection&, bool was_head) {
+    query_running_ = false;
+    host_.on_query_stopped();
+    shared_ = false;
+    conn_ = nullptr;
+    std::size_t section = sections_[next_];
+    host_.clear_rows(section);
+    host_.result(section).begin_ms = -1;
+    rows_ = 0;
+    error_seen_ = false;
+    if (was_head) no_share_ = true;
+    enqueue(true);
 }
 
 void SectionTask::fail_rest(const std::string& sqlstate, const std::string& message) {

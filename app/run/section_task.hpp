@@ -33,6 +33,13 @@ class TaskHost {
     // Whether a task's sections may be sent to PostgreSQL together in pipeline
     // mode (pages; not single-row mode, nor jobs, whose statements run long).
     virtual bool pipelined() const { return false; }
+    // Whether a task's last section may share a connection with other pages'
+    // statements, when the pool knows it to be fast (HTML and JSON pages;
+    // docs/ARCHITECTURE.md, "Sharing a connection between pages").
+    virtual bool shares_connections() const { return false; }
+    // A section's statement is run again (its shared connection was given up):
+    // the rows it delivered so far are dropped.
+    virtual void clear_rows(std::size_t section) = 0;
     virtual void on_connection_acquired() {}
     virtual void on_query_started() {}
     virtual void on_query_stopped() {}
@@ -68,6 +75,10 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     void on_query_end(pg::PgConnection& conn) override;
     void on_connection_lost(pg::PgConnection& conn, const std::string& why) override;
     void on_notice(pg::PgConnection& conn, const PGresult* notice) override;
+    void on_requeue(pg::PgConnection& conn, bool was_head) override;
+    void enqueue(bool again);
+    std::string shareable_key() const;
+    void run_shared();
     void run_next();
     void run_pipeline();
     void begin_section();
@@ -95,6 +106,8 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     // reached the host: it runs once more, after the others (run_next).
     bool conflict_retry_ = false;
     bool conflict_retried_ = false;  // once per task
+    bool shared_ = false;    // conn_ is Shared: our one statement is on it, nothing to release
+    bool no_share_ = false;  // it ran too long on a shared connection: on one of its own now
     bool finished_ = false;
 };
 

@@ -85,7 +85,9 @@ void killed_worker_job_runs_again(Stack& s, const std::string& jobs_dsn) {
     json running = wait_job(s, id, is_running, 10);
     BOOST_TEST_REQUIRE(is_running(running), running.dump());
     BOOST_TEST(running["attempt"] == 1);
-    BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "own_lease_row") == 1; }, 5s));
+    BOOST_TEST_REQUIRE(wait_until(
+        [&] { return pg.count_active(s.server().application_name(), "%own_lease_row%") == 1; },
+        5s));
     std::string first_run = job_run(jobs, id);
     pid_t victim = s.server().wait_workers(1)[0];
 
@@ -151,7 +153,9 @@ BOOST_AUTO_TEST_CASE(killed_worker_job_without_retries_fails_naming_the_worker) 
     BOOST_TEST(created["max_attempts"] == 1, "retries: 0 " << created.dump());
     std::string id = created["id"];
     BOOST_TEST_REQUIRE(is_running(wait_job(s, id, is_running, 10)));
-    BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "own_lease_row") == 1; }, 5s));
+    BOOST_TEST_REQUIRE(wait_until(
+        [&] { return pg.count_active(s.server().application_name(), "%own_lease_row%") == 1; },
+        5s));
     pid_t victim = s.server().wait_workers(1)[0];
 
     auto killed = Clock::now();
@@ -191,7 +195,9 @@ BOOST_AUTO_TEST_CASE(vanished_host_loses_its_job_to_another_server_and_writes_no
     std::string id = create_job(a, "lease_rows", "secs=3")["id"];
     BOOST_TEST_REQUIRE(is_running(wait_job(a, id, is_running, 10)));
     Stack b(bo);  // started once A holds the job
-    BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "own_lease_row") == 1; }, 5s));
+    BOOST_TEST_REQUIRE(wait_until(
+        [&] { return pg.count_active(a.server().application_name(), "%own_lease_row%") == 1; },
+        5s));
     BOOST_TEST_REQUIRE(relay.accepted() > 0);
     std::string first_run = job_run(jobs, id);
     pid_t a_worker = a.server().wait_workers(1)[0];
@@ -245,7 +251,9 @@ BOOST_AUTO_TEST_CASE(a_lost_database_session_runs_the_job_again) {
     Pg jobs(s.server().jobs_dsn());
     std::string id = create_job(s, "lease_rows", "secs=2")["id"];
     BOOST_TEST_REQUIRE(is_running(wait_job(s, id, is_running, 10)));
-    BOOST_TEST_REQUIRE(wait_until([&] { return count_running(pg, "own_lease_row") == 1; }, 5s));
+    BOOST_TEST_REQUIRE(wait_until(
+        [&] { return pg.count_active(s.server().application_name(), "%own_lease_row%") == 1; },
+        5s));
     BOOST_TEST_REQUIRE(pg.scalar_int("SELECT count(pg_terminate_backend(pid)) FROM "
                                      "pg_stat_activity WHERE query LIKE '%own_lease_row%' "
                                      "AND application_name = $1",

@@ -269,6 +269,23 @@ BOOST_AUTO_TEST_CASE(pool_mode_key) {
     expect_error(dsn_line + "pool_mode = 1\n", {}, "pool_mode", "string");
 }
 
+BOOST_AUTO_TEST_CASE(share_keys) {
+    TempConfig t;
+    auto c = t.load(dsn_line);
+    BOOST_TEST(c.share_connections);
+    BOOST_TEST(c.share_fast == milliseconds(5));
+    BOOST_TEST(c.share_stall == milliseconds(50));
+    c = t.load(dsn_line +
+               "share_connections = false\nshare_fast = \"2ms\"\nshare_stall = \"1s\"\n");
+    BOOST_TEST(!c.share_connections);
+    BOOST_TEST(c.share_fast == milliseconds(2));
+    BOOST_TEST(c.share_stall == milliseconds(1000));
+    BOOST_TEST(!t.load(dsn_line, {{"ASYNCPAGE_SHARE_CONNECTIONS", "false"}}).share_connections);
+    expect_error(dsn_line + "share_fast = \"0ms\"\n", {}, "share_fast", "greater than zero");
+    expect_error(dsn_line + "share_stall = \"0s\"\n", {}, "share_stall", "greater than zero");
+    expect_error(dsn_line + "share_connections = \"yes\"\n", {}, "share_connections", "");
+}
+
 BOOST_AUTO_TEST_CASE(listen_forms) {
     TempConfig t;
     BOOST_TEST(t.load(dsn_line + "listen = \"10.1.2.3:65535\"\n").listen == "10.1.2.3:65535");

@@ -1,0 +1,207 @@
+// Fast statements of different pages share a connection in pipeline mode
+// (docs/ARCHITECTURE.md, "Sharing a connection between pages"), and the
+// contract still holds: every page gets exactly its own rows, an error stays in
+// its own page, a slow statement does not hold the pages queued behind it past
+// the stall limit, and a page that times out or whose client leaves while
+// others wait behind it leaves them correct.
+#include <boost/test/unit_test.hpp>
+#include <sstream>
+#include <thread>
+
+#include "support/pg.hpp"
+#include "support/stacks.hpp"
+#include "support/text.hpp"
+
+using namespace support;
+
+namespace {
+
+// A server of its own (its statement timings start empty), with few
+// connections, so that concurrent pages must share them.
+ServerOptions sharing_options(const std::string& fast, const std::string& stall) {
+    ServerOptions o;
+    o.workers = 1;
+    o.pool_size = 2;
+    o.config["report_share"] = "1.0";
+    o.config["share_fast"] = toml_string(fast);
+    o.config["share_stall"] = toml_string(stall);
+    o.config["debug"] = "true";
+    return o;
+}
+
+// Runs the echo statement one page at a time, until the pool knows it to be
+// fast (StatementSpeeds needs 16 runs).
+void warm_up(Stack& s) {
+    for (int i = 0; i < 24; ++i) {
+        Response r = s.get("/reports/shared_echo?format=json&n=" + std::to_string(100 + i));
+        BOOST_TEST_REQUIRE(r.status == 200, r.summary() << ": " << r.body);
+    }
+}
+
+std::vector<std::string> md5s(Pg& pg, int count) {
+    std::string all = pg.scalar(
+        "SELECT string_agg(md5(n::text), ',' ORDER BY n) "
+        "FROM generate_series(0, " +
+        std::to_string(count - 1) + ") n");
+    std::vector<std::string> out;
+    std::stringstream in(all);
+    for (std::string h; std::getline(in, h, ',');)
+        out.push_back(h);
+    return out;
+}
+
+double shared(const Metrics& m) {
+    return m.value("asyncpage_shared_statements_total");
+}
+
+// Fast echo pages for n in [from, to), at once.
+std::vector<Request> echo_requests(Stack& s, int from, int to) {
+    std::vector<Request> reqs;
+    for (int n = from; n < to; ++n)
+        reqs.push_back(s.request("/reports/shared_echo?format=json&n=" + std::to_string(n), 20000));
+    return reqs;
+}
+
+// Each page carries its own n and md5(n).
+void check_echo(const Response& r, int n, const std::string& md5) {
+    BOOST_TEST_REQUIRE(r.status == 200, "n=" << n << ": " << r.summary() << ": " << r.body);
+    auto j = parse_json(r);
+    const auto& rows = section(j, "echo")["rows"];
+    BOOST_TEST_REQUIRE(rows.size() == 1u, "n=" << n << ": " << r.body);
+    BOOST_TEST(rows[0][0].dump() == std::to_string(n), "n=" << n << ": " << r.body);
+    BOOST_TEST(rows[0][1] == md5, "n=" << n << ": " << r.body);
+}
+
+// Every page but n = 13 (which divides by zero) has its own row; returns the
+// slowest one's time.
+double check_echoes(const std::vector<Response>& rs, const std::vector<std::string>& expected) {
+    double slowest = 0;
+    for (int n = 0; n < static_cast<int>(rs.size()); ++n) {
+        if (n == 13) continue;
+        check_echo(rs[std::size_t(n)], n, expected[std::size_t(n)]);
+        slowest = std::max(slowest, rs[std::size_t(n)].seconds);
+    }
+    return slowest;
+}
+
+// The echo statement of a page sent before is running in PostgreSQL.
+void wait_for_head(Stack& s, Pg& pg) {
+    BOOST_TEST_REQUIRE(
+        wait_until([&] { return pg.count_active(s.server().application_name(), "%md5%") >= 1; }, 2s,
+                   2ms),
+        "the slow statement never showed up in pg_stat_activity");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sharing)
+
+BOOST_AUTO_TEST_CASE(pages_sharing_connections_get_exactly_their_own_rows) {
+    Stack s(sharing_options("5ms", "50ms"));
+    Pg pg;
+    warm_up(s);
+    const int count = 300;
+    std::vector<std::string> expected = md5s(pg, count);
+    Metrics m0 = s.metrics();
+    std::vector<Response> rs = run_concurrent(echo_requests(s, 0, count));
+    Metrics m1 = s.metrics();
+    for (int n = 0; n < count; ++n) {
+        if (n == 13) {
+            // Its own statement failed (division by zero) in its own implicit
+            // transaction; the pages around it on the same connection did not.
+            BOOST_TEST(rs[n].status == 500, rs[n].summary() << ": " << rs[n].body);
+            auto j = parse_json(rs[n]);
+            BOOST_TEST(section(j, "echo")["error"]["sqlstate"] == "22012", rs[n].body);
+            continue;
+        }
+        check_echo(rs[n], n, expected[std::size_t(n)]);
+    }
+    double behind = shared(m1) - shared(m0);
+    BOOST_TEST_MESSAGE("sharing: " << count << " pages on 2 connections, " << behind
+                                   << " statements sent behind another page's");
+    // Two connections for 300 pages at once: most statements went behind others.
+    BOOST_TEST(behind >= count / 4, behind << " statements shared");
+}
+
+BOOST_AUTO_TEST_CASE(without_share_connections_nothing_is_shared) {
+    ServerOptions o = sharing_options("5ms", "50ms");
+    o.config["share_connections"] = "false";
+    Stack s(o);
+    Pg pg;
+    warm_up(s);
+    std::vector<std::string> expected = md5s(pg, 100);
+    std::vector<Response> rs = run_concurrent(echo_requests(s, 0, 100));
+    check_echoes(rs, expected);
+    Metrics m = s.metrics();
+    BOOST_TEST(shared(m) == 0);
+    BOOST_TEST(m.value("asyncpage_pool_connections", {{"state", "shared"}}) == 0);
+}
+
+// share_fast is raised so that pages queue behind the slow head however late
+// the test's requests come; the stall limit is what sends them elsewhere.
+BOOST_AUTO_TEST_CASE(a_slow_statement_on_a_shared_connection_does_not_hold_the_pages_behind_it) {
+    Stack s(sharing_options("400ms", "600ms"));
+    Pg pg;
+    warm_up(s);
+    std::vector<std::string> expected = md5s(pg, 20);
+    Metrics m0 = s.metrics();
+    // The same statement, known fast, sleeps 3 s this time.
+    auto slow = request_async(s.request("/reports/shared_echo?format=json&n=7&wait=3", 20000));
+    wait_for_head(s, pg);
+    auto started = Clock::now();
+    auto fast = run_concurrent_async(echo_requests(s, 0, 20));
+    std::vector<Response> rs = fast.get();
+    double fast_done = seconds_since(started);
+    Response r = slow.get();
+    Metrics m1 = s.metrics();
+    double max_fast = check_echoes(rs, expected);
+    BOOST_TEST_MESSAGE("sharing: 3 s statement at the head, stall 600 ms: fast pages done after "
+                       << max_fast << " s (all " << fast_done << " s); the slow page "
+                       << r.summary());
+    // Behind the 3 s head until the 600 ms stall limit at most, then sent again.
+    BOOST_TEST(max_fast < 2.0, "a fast page took " << max_fast << " s");
+    BOOST_TEST(m1.value("asyncpage_shared_requeues_total") -
+                   m0.value("asyncpage_shared_requeues_total") >=
+               1);
+    // The slow page itself was run again on a connection of its own, and is whole.
+    check_echo(r, 7, pg.scalar("SELECT md5('7')"));
+    BOOST_TEST(r.seconds >= 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_page_that_times_out_or_is_left_mid_pipeline_leaves_the_others_correct) {
+    // A stall limit past every page's time: only the pages ending early act.
+    Stack s(sharing_options("400ms", "20s"));
+    Pg pg;
+    warm_up(s);
+    std::vector<std::string> expected = md5s(pg, 20);
+    Metrics m0 = s.metrics();
+    // The head: the same statement under a 1 s deadline, sleeping 3 s.
+    auto late =
+        request_async(s.request("/reports/shared_echo_short?format=json&n=5&wait=3", 20000));
+    wait_for_head(s, pg);
+    // Behind it: a page whose client leaves after 300 ms, and fast pages.
+    auto left = request_async(s.request("/reports/shared_echo?format=json&n=8", 300));
+    auto fast = run_concurrent_async(echo_requests(s, 0, 20));
+    std::vector<Response> rs = fast.get();
+    Response gone = left.get();
+    Response r = late.get();
+    auto answered = Clock::now();
+    double max_fast = check_echoes(rs, expected);
+    BOOST_TEST_MESSAGE("sharing: head timed out at 1 s: "
+                       << r.summary() << "; fast pages behind it done after " << max_fast << " s");
+    BOOST_TEST(gone.curl_code == 28, "the leaving client got " << gone.summary());
+    BOOST_TEST(r.status == 504, r.summary() << ": " << r.body);
+    // Sent again when the head's page ended at 1 s, not after its 3 s.
+    BOOST_TEST(max_fast < 2.0, "a fast page took " << max_fast << " s");
+    Metrics m1 = s.metrics();
+    BOOST_TEST(
+        m1.value("asyncpage_client_aborts_total") - m0.value("asyncpage_client_aborts_total") == 1);
+    // The timed-out head was cancelled in PostgreSQL.
+    BOOST_TEST(
+        wait_until([&] { return pg.count_active(s.server().application_name(), "%md5%") == 0; }, 1s,
+                   10ms),
+        "the timed-out statement still ran 1 s after its page's answer");
+    BOOST_TEST_MESSAGE("backend idle " << seconds_since(answered) << " s after the answer");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,9 @@
+-- title: Shared echo
+-- description: One fast statement whose answer names its own parameter, so that pages sharing a connection can each be checked for their own row. n = 13 divides by zero.
+-- param: n int required
+-- param: wait numeric default 0 min 0 max 10
+-- timeout: 8s
+
+-- section: echo
+SELECT :n AS n, md5(:n::text) AS h, 100 / (:n - 13) AS q,
+       (SELECT 1 FROM pg_sleep(:wait)) AS slept;
