@@ -290,6 +290,9 @@ void PgConnection::on_readable() {
                 if (step == Step::Sent) continue;
                 statement_timed(run_->key);
                 run_.reset();
+            } else if (!timed_key_.empty()) {
+                statement_timed(timed_key_);
+                timed_key_.clear();
             }
             query_running_ = false;
             deliver_notifies();  // LISTEN's own notifications may come with its result
@@ -371,6 +374,7 @@ void PgConnection::release_libpq() {
     loop_.cancel_timer(resume_timer_);
     resume_timer_ = 0;
     run_.reset();
+    timed_key_.clear();
     drop_pipeline();
     loop_.cancel_timer(connect_timer_);
     connect_timer_ = 0;

@@ -280,6 +280,8 @@ class PgConnection {
         bool retried = false;
     };
     std::optional<PreparedRun> run_;
+    // A send_prepared statement sent unnamed (send()): its key, to time it.
+    std::string timed_key_;
 
   protected:
     // A pipeline (send_pipeline, or a Shared connection's): each slot is one

@@ -38,8 +38,11 @@ bool PgConnection::send_prepared(const std::string& sql, int nparams, const Oid*
                                  QueryObserver* observer) {
     std::string key = statement_key(sql, nparams, types);
     auto known = prepared_.find(key);
-    if (!named_statements_ || (known == prepared_.end() && prepared_.size() >= kMaxPrepared))
-        return send(sql, nparams, types, values, single_row, observer);
+    if (!named_statements_ || (known == prepared_.end() && prepared_.size() >= kMaxPrepared)) {
+        if (!send(sql, nparams, types, values, single_row, observer)) return false;
+        timed_key_ = std::move(key);  // timed as a prepared one (pool_mode = "transaction")
+        return true;
+    }
 
     PreparedRun run;
     run.key = std::move(key);

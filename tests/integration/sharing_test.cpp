@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/pg.hpp"
+#include "support/pgbouncer.hpp"
 #include "support/stacks.hpp"
 #include "support/text.hpp"
 
@@ -120,6 +121,27 @@ BOOST_AUTO_TEST_CASE(pages_sharing_connections_get_exactly_their_own_rows) {
     BOOST_TEST_MESSAGE("sharing: " << count << " pages on 2 connections, " << behind
                                    << " statements sent behind another page's");
     // Two connections for 300 pages at once: most statements went behind others.
+    BOOST_TEST(behind >= count / 4, behind << " statements shared");
+}
+
+// Behind PgBouncer in transaction mode every Sync ends a transaction, after
+// which the pooler may run the next statement of the pipeline on another
+// server connection: the answers must still come back to their own pages.
+BOOST_AUTO_TEST_CASE(pages_share_connections_through_a_transaction_pooler) {
+    PgBouncer bouncer(2);
+    ServerOptions o = sharing_options("5ms", "50ms");
+    o.dsn = bouncer.dsn();
+    o.config["pool_mode"] = toml_string("transaction");
+    Stack s(o);
+    Pg pg;
+    warm_up(s);
+    const int count = 200;
+    std::vector<std::string> expected = md5s(pg, count);
+    Metrics m0 = s.metrics();
+    check_echoes(run_concurrent(echo_requests(s, 0, count)), expected);
+    double behind = shared(s.metrics()) - shared(m0);
+    BOOST_TEST_MESSAGE("sharing through PgBouncer: " << behind << " of " << count
+                                                     << " statements sent behind another's");
     BOOST_TEST(behind >= count / 4, behind << " statements shared");
 }
 
