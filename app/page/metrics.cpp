@@ -101,11 +101,11 @@ std::string render_metrics(const Figures& f, const std::string& scope) {
             c.timeouts);
     counter("asyncpage_cancels_total", "Queries cancelled in PostgreSQL.", c.cancels);
     counter("asyncpage_shared_statements_total",
-            "Page statements sent on a connection shared with other pages (share_connections).",
+            "Page statements sent behind another page's on a shared connection.",
             c.shared_statements);
     counter("asyncpage_shared_requeues_total",
-            "Shared connections given up because their head statement ran too long; their "
-            "statements were sent again.",
+            "Shared statements cancelled for holding others past share_stall, and run again "
+            "alone.",
             c.shared_requeues);
     counter("asyncpage_client_aborts_total", "Pages whose client closed the connection first.",
             c.client_aborts);

@@ -47,14 +47,13 @@ class QueryObserver {
         (void)conn;
         (void)notice;
     }
-    // A statement on a Shared connection that was given up (its head ran too long;
-    // docs/ARCHITECTURE.md, "Sharing a connection between pages"): it took no
-    // effect and may be sent again; rows it delivered are void. `was_head`: it
-    // was the statement that ran too long. The connection is no longer the
-    // observer's. By default a statement that cannot be sent again is lost.
-    virtual void on_requeue(PgConnection& conn, bool was_head) {
-        (void)was_head;
-        on_connection_lost(conn, "its shared connection was given up");
+    // Instead of on_query_end, for a statement of a Shared connection that was
+    // cancelled because it held others behind it (docs/ARCHITECTURE.md, "Sharing
+    // a connection between pages"): PostgreSQL rolled it back, so it may be sent
+    // again, on a connection of its own; rows it delivered are void. The
+    // connection is no longer the observer's. By default the statement is lost.
+    virtual void on_requeue(PgConnection& conn) {
+        on_connection_lost(conn, "cancelled on a shared connection");
     }
 };
 
@@ -164,18 +163,23 @@ class PgConnection {
                                    QueryObserver* observer);
     // The observer leaves its statement: its results are discarded on arrival.
     void detach(QueryObserver* observer);
-    // Every statement left has been detached.
-    bool only_detached() const;
     // The observer of the running (head) statement of a Shared connection.
     QueryObserver* head_observer() const {
         return pipe_ && !pipe_->slots.empty() ? pipe_->slots.front().observer : nullptr;
     }
     // When the running statement (of a pipeline: its head) reached the head.
     TimePoint head_since() const { return head_since_; }
-    // Gives up a Shared connection (closed, Cancelling until cancel_request_sent(),
-    // as abandon()) and returns the observers of its statements, in order, each
-    // with whether it was the head; their shares are released.
-    std::vector<std::pair<QueryObserver*, bool>> give_up_shared();
+    // Shared and no cancel of ours in flight: may take one more statement.
+    bool taking_statements() const {
+        return state_ == PgConnState::Shared && !cancel_pending_ && !(pipe_ && pipe_->cancel_armed);
+    }
+    // A Shared connection's head is to be cancelled (the caller sends
+    // cancel_key()). The first statement that then fails with query_canceled
+    // (the head, or the next one if the head ended first) was rolled back: its
+    // observer hears on_requeue. The connection takes no statement until that
+    // happened or its pipeline is empty, and stays (Cancelling) out of the pool
+    // until cancel_request_sent(). False when nothing runs or a cancel is pending.
+    [[nodiscard]] bool cancel_shared_head();
     // In on_query_end of a pipelined statement: the statement did not run, because
     // its prepared plan went stale (as for send_prepared) or the Parse it
     // depended on failed. It cannot be run again in place, since the statements
@@ -293,6 +297,7 @@ class PgConnection {
         bool parse = false;     // this slot sends the Parse
         bool by_parse = false;  // `name` is made by an earlier slot's Parse
         bool redo = false;
+        bool cancelled = false;             // Shared: rolled back by our cancel
         QueryObserver* observer = nullptr;  // Shared: this statement's own
         Share* share = nullptr;             // Shared: counted there until its Sync
     };
@@ -302,6 +307,7 @@ class PgConnection {
         Stage stage = Stage::Exec;
         bool single_row = false;
         bool shared = false;
+        bool cancel_armed = false;  // Shared: our cancel has not yet hit a statement
         std::unordered_map<std::string, std::string> parsing;  // key -> name, Parse in flight
         std::unordered_set<std::string> failed_parses;         // names whose Parse failed
     };

@@ -145,6 +145,7 @@ PgConnection* Pool::shared_room() {
     PgConnection* best = nullptr;
     lists_.shared.for_each([&](PgConnection& c) {
         if (c.pipeline_left() >= options_.share_depth) return;
+        if (!c.taking_statements()) return;
         if (loop_.now() - c.head_since() > options_.share_fast) return;  // its head runs long
         if (!best || c.pipeline_left() < best->pipeline_left()) best = &c;
     });
@@ -160,18 +161,16 @@ void Pool::detach(PgConnection& conn, QueryObserver* observer) {
     if (conn.state() != PgConnState::Shared) return;
     bool head = conn.head_observer() == observer;
     conn.detach(observer);
-    if (!head) return;  // it has not started: its answer is discarded on arrival
-    if (conn.pipeline_left() == 1) {
-        // Alone: cancelled, as an exclusive query would be.
-        if (conn.start_cancel()) {
-            ++cancels_;
-            canceller_.cancel(conn.cancel_key(), conn.id());
-        }
-        return;
-    }
-    // Nobody wants the running statement, and others wait behind it: the
-    // connection is given up at once rather than at the stall limit.
-    give_up(conn);
+    // One that has not started is read and discarded on arrival; the running
+    // one is cancelled, so that the statements behind it need not wait for an
+    // answer nobody reads.
+    if (head) cancel_head(conn);
+}
+
+void Pool::cancel_head(PgConnection& conn) {
+    if (!conn.cancel_shared_head()) return;
+    ++cancels_;
+    canceller_.cancel(conn.cancel_key(), conn.id());
 }
 
 void Pool::on_statement_timed(const std::string& key, Clock::duration took) {
@@ -183,25 +182,16 @@ void Pool::on_shared_progress(PgConnection&) {
 }
 
 // The head of a shared connection ran past share_stall with other pages'
-// statements behind it: none of them took effect (docs/ARCHITECTURE.md,
-// "Sharing a connection between pages"), so all are sent again elsewhere.
+// statements behind it: it is cancelled, so that they run now, and run again
+// on a connection of its own (docs/ARCHITECTURE.md, "Sharing a connection
+// between pages").
 void Pool::on_shared_stalled(PgConnection& conn) {
     spdlog::debug(
-        "pg connection {} (backend {}): a shared statement ran {} ms with {} behind it: "
-        "given up, its statements sent again",
+        "pg connection {} (backend {}): a shared statement ran {} ms with {} behind "
+        "it: cancelled, to run again alone",
         conn.id(), conn.backend_pid(), options_.share_stall.count(), conn.pipeline_left() - 1);
-    give_up(conn);
-}
-
-void Pool::give_up(PgConnection& conn) {
     ++shared_requeues_;
-    ++cancels_;
-    PGcancel* key = conn.cancel_key();
-    auto observers = conn.give_up_shared();
-    canceller_.cancel(key, conn.id());
-    for (auto& [observer, was_head] : observers)
-        observer->on_requeue(conn, was_head);
-    dispatch();
+    cancel_head(conn);
 }
 
 void Pool::start_connect() {

@@ -111,9 +111,8 @@ class Pool : public ConnectionEvents {
     void on_statement_timed(const std::string& key, Clock::duration took) override;
     void on_shared_progress(PgConnection& conn) override;
     void on_shared_stalled(PgConnection& conn) override;
-    // Closes a Shared connection, cancels its head, and has every statement on it
-    // sent again by its observer.
-    void give_up(PgConnection& conn);
+    // Cancels the running statement of a Shared connection in place.
+    void cancel_head(PgConnection& conn);
     void enqueue(const std::string& name, int concurrency, ConnectionWaiter* waiter, bool front);
     // A Shared connection that may take one more statement, or an Idle one made
     // Shared; nullptr: none.

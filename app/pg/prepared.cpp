@@ -177,13 +177,6 @@ void PgConnection::detach(QueryObserver* observer) {
         if (slot.observer == observer) slot.observer = nullptr;
 }
 
-bool PgConnection::only_detached() const {
-    if (!pipe_) return false;
-    for (const PipelineSlot& slot : pipe_->slots)
-        if (slot.observer) return false;
-    return true;
-}
-
 QueryObserver* PgConnection::slot_observer(const PipelineSlot& slot) const {
     if (pipe_->shared) return state_ == PgConnState::Shared ? slot.observer : nullptr;
     return state_ == PgConnState::Busy ? observer_ : nullptr;
@@ -215,17 +208,12 @@ void PgConnection::arm_stall_timer() {
     });
 }
 
-std::vector<std::pair<QueryObserver*, bool>> PgConnection::give_up_shared() {
-    std::vector<std::pair<QueryObserver*, bool>> observers;
-    if (pipe_) {
-        bool head = true;
-        for (const PipelineSlot& slot : pipe_->slots) {
-            if (slot.observer) observers.emplace_back(slot.observer, head);
-            head = false;
-        }
-    }
-    abandon();
-    return observers;
+bool PgConnection::cancel_shared_head() {
+    if (state_ != PgConnState::Shared || !pipe_ || cancel_pending_ || pipe_->cancel_armed)
+        return false;
+    cancel_pending_ = true;
+    pipe_->cancel_armed = true;
+    return true;
 }
 
 void PgConnection::statement_timed(const std::string& key) {
@@ -315,6 +303,13 @@ bool PgConnection::on_pipeline_result(PGresult* raw) {
             }
             // Skipped after its own failed Parse, whose error was delivered.
             if (PQresultStatus(raw) == PGRES_PIPELINE_ABORTED) return true;
+            if (pipe.cancel_armed &&
+                model::error_field(raw, PG_DIAG_SQLSTATE) == model::sqlstate::kQueryCanceled) {
+                // Our cancel_shared_head: rolled back, to be run again by its observer.
+                pipe.cancel_armed = false;
+                slot.cancelled = true;
+                return true;
+            }
             if ((slot.by_parse && pipe.failed_parses.contains(slot.name)) || is_stale_plan(raw)) {
                 slot.redo = true;
                 if (!slot.by_parse) prepared_.erase(slot.key);
@@ -366,8 +361,17 @@ bool PgConnection::end_pipelined_statement() {
             observer->on_query_end(*this);
         }
     } else if (state_ == PgConnState::Shared) {
-        if (last) change_state(PgConnState::Idle);
-        if (observer) observer->on_query_end(*this);
+        if (last) {
+            // A cancel of ours not yet sent could hit the next holder's query.
+            change_state(cancel_pending_ ? PgConnState::Cancelling : PgConnState::Idle);
+        } else {
+            arm_stall_timer();  // for the new head, if others wait behind it
+        }
+        if (observer && ended.cancelled) {
+            observer->on_requeue(*this);
+        } else if (observer) {
+            observer->on_query_end(*this);
+        }
         if (state_ != PgConnState::Broken && !abandoned_) events_.on_shared_progress(*this);
     } else if (last) {
         query_over();  // a Shared connection cancelled for its last, detached statement

@@ -308,9 +308,10 @@ void SectionTask::on_notice(pg::PgConnection&, const PGresult* notice) {
     host_.on_notice(notice);
 }
 
-// Its shared connection was given up before the statement ended; nothing of it
-// took effect (docs/ARCHITECTURE.md, "Sharing a connection between pages").
-void SectionTask::on_requeue(pg::PgConnection&, bool was_head) {
+// Cancelled on its shared connection because it held other pages' statements
+// behind it; PostgreSQL rolled it back (docs/ARCHITECTURE.md, "Sharing a
+// connection between pages").
+void SectionTask::on_requeue(pg::PgConnection&) {
     query_running_ = false;
     host_.on_query_stopped();
     shared_ = false;
@@ -320,7 +321,7 @@ void SectionTask::on_requeue(pg::PgConnection&, bool was_head) {
     host_.result(section).begin_ms = -1;
     rows_ = 0;
     error_seen_ = false;
-    if (was_head) no_share_ = true;
+    no_share_ = true;
     enqueue(true);
 }
 

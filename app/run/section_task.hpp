@@ -75,7 +75,7 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     void on_query_end(pg::PgConnection& conn) override;
     void on_connection_lost(pg::PgConnection& conn, const std::string& why) override;
     void on_notice(pg::PgConnection& conn, const PGresult* notice) override;
-    void on_requeue(pg::PgConnection& conn, bool was_head) override;
+    void on_requeue(pg::PgConnection& conn) override;
     void enqueue(bool again);
     std::string shareable_key() const;
     void run_shared();
@@ -107,7 +107,7 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     bool conflict_retry_ = false;
     bool conflict_retried_ = false;  // once per task
     bool shared_ = false;    // conn_ is Shared: our one statement is on it, nothing to release
-    bool no_share_ = false;  // it ran too long on a shared connection: on one of its own now
+    bool no_share_ = false;  // cancelled on a shared connection: on one of its own now
     bool finished_ = false;
 };
 

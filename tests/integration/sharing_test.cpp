@@ -190,6 +190,33 @@ BOOST_AUTO_TEST_CASE(a_slow_statement_on_a_shared_connection_does_not_hold_the_p
     BOOST_TEST(r.seconds >= 3.0);
 }
 
+// A head that streams its rows slowly (30 rows of 2 KB, 0.1 s each) has sent
+// some when the stall limit cancels it: they are dropped, and the page has the
+// 30 rows of its run alone, not those and the first ones again.
+BOOST_AUTO_TEST_CASE(a_cancelled_head_keeps_none_of_the_rows_it_had_sent) {
+    Stack s(sharing_options("400ms", "600ms"));
+    Pg pg;
+    warm_up(s);
+    Metrics m0 = s.metrics();
+    auto slow = request_async(
+        s.request("/reports/shared_echo?format=json&n=7&wait=3&rows=30&pad=2000", 20000));
+    wait_for_head(s, pg);
+    std::vector<Response> rs = run_concurrent(echo_requests(s, 0, 5));
+    Response r = slow.get();
+    BOOST_TEST_REQUIRE(r.status == 200, r.summary() << ": " << r.body);
+    auto page = parse_json(r);
+    const auto& rows = section(page, "echo")["rows"];
+    BOOST_TEST_MESSAGE("sharing: streaming head cancelled at 600 ms, run again: "
+                       << r.summary() << ", " << rows.size() << " rows");
+    BOOST_TEST(rows.size() == 30u);
+    for (const auto& row : rows)
+        BOOST_TEST(row[0].dump() == "7");
+    BOOST_TEST(s.metrics().value("asyncpage_shared_requeues_total") -
+                   m0.value("asyncpage_shared_requeues_total") ==
+               1);
+    BOOST_TEST(r.seconds >= 3.0);
+}
+
 BOOST_AUTO_TEST_CASE(a_page_that_times_out_or_is_left_mid_pipeline_leaves_the_others_correct) {
     // A stall limit past every page's time: only the pages ending early act.
     Stack s(sharing_options("400ms", "20s"));

@@ -2,8 +2,11 @@
 -- description: One fast statement whose answer names its own parameter, so that pages sharing a connection can each be checked for their own row. n = 13 divides by zero.
 -- param: n int required
 -- param: wait numeric default 0 min 0 max 10
+-- param: rows int default 1 min 1 max 100
+-- param: pad int default 0 min 0 max 10000
 -- timeout: 8s
 
 -- section: echo
-SELECT :n AS n, md5(:n::text) AS h, 100 / (:n - 13) AS q,
-       (SELECT 1 FROM pg_sleep(:wait)) AS slept;
+SELECT :n AS n, md5(:n::text) AS h, 100 / (:n - 13) AS q, repeat('x', :pad) AS pad,
+       (pg_sleep(:wait / :rows) IS NULL) AS slept
+FROM generate_series(1, :rows) g;
