@@ -145,6 +145,33 @@ BOOST_AUTO_TEST_CASE(pages_share_connections_through_a_transaction_pooler) {
     BOOST_TEST(behind >= count / 4, behind << " statements shared");
 }
 
+// concurrency: 1 still means one statement of the report at a time when its
+// statements share connections (share_fast is raised so that its 20 ms
+// statement counts as fast).
+BOOST_AUTO_TEST_CASE(a_shared_report_keeps_to_its_concurrency) {
+    Stack s(sharing_options("400ms", "2s"));
+    for (int i = 0; i < 20; ++i)
+        BOOST_TEST_REQUIRE(
+            s.get("/reports/shared_one_at_a_time?format=json&n=" + std::to_string(i)).status ==
+            200);
+    Metrics m0 = s.metrics();
+    std::vector<Request> reqs;
+    for (int n = 0; n < 24; ++n)
+        reqs.push_back(
+            s.request("/reports/shared_one_at_a_time?format=json&n=" + std::to_string(n)));
+    std::vector<Response> rs = run_concurrent(reqs);
+    int most = 0;
+    for (const Response& r : rs) {
+        BOOST_TEST_REQUIRE(r.status == 200, r.summary() << ": " << r.body);
+        auto page = parse_json(r);
+        most = std::max(most, section(page, "probe")["rows"][0][1].get<int>());
+    }
+    double behind = shared(s.metrics()) - shared(m0);
+    BOOST_TEST_MESSAGE("sharing with concurrency: 1: at most " << most << " running at once, "
+                                                               << behind << " shared");
+    BOOST_TEST(most == 1);
+}
+
 BOOST_AUTO_TEST_CASE(without_share_connections_nothing_is_shared) {
     ServerOptions o = sharing_options("5ms", "50ms");
     o.config["share_connections"] = "false";
