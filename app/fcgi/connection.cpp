@@ -21,7 +21,9 @@ constexpr int kIov = 64;                   // chunks per sendmsg
 }  // namespace
 
 Connection::Connection(loop::EventLoop& loop, int fd, std::uint16_t request_id, Millis send_timeout)
-    : loop_(loop), fd_(fd), request_id_(request_id), send_timeout_(send_timeout) {}
+    : loop_(loop), fd_(fd), request_id_(request_id), send_timeout_(send_timeout) {
+    update_interest();
+}
 
 Connection::~Connection() {
     loop_.cancel_timer(timer_);
@@ -33,8 +35,7 @@ Connection::~Connection() {
 
 int Connection::release_fd() {
     int fd = fd_;
-    if (fd_ >= 0 && events_ != 0) loop_.unwatch(fd_);
-    events_ = 0;
+    events_ = 0;  // the registration, if any, is the new owner's to rebind
     fd_ = -1;
     state_ = ConnState::Done;
     loop_.cancel_timer(timer_);
@@ -66,13 +67,13 @@ void Connection::on_drained(Callback cb) {
 void Connection::watch_hangup(Callback on_gone) {
     if (!ok_ || state_ != ConnState::Serving) return;
     on_gone_ = std::move(on_gone);
-    update_interest();
+    update_interest();  // after an unheard close: POLLRDHUP again, told next pass
 }
 
+// The fd stays watched for POLLRDHUP (interest()): dropping it here and taking
+// it again for the next request would cost two epoll_ctl calls a page.
 void Connection::unwatch_hangup() {
-    if (!on_gone_) return;
     on_gone_ = nullptr;
-    update_interest();
 }
 
 void Connection::end(std::uint32_t app_status, bool discard_body,
@@ -196,17 +197,29 @@ bool Connection::discard() {
     return true;
 }
 
+// While nginx may still be there, the fd is watched for its close (POLLRDHUP)
+// and for input (POLLIN) whether or not anyone listens: the same interest the
+// listener has while waiting for the next request on a kept connection, so that
+// handing the fd back and forth changes nothing in the kernel. POLLIN is dropped
+// once bytes come that are not ours to read (they would wake every pass), and
+// both once nginx's close was seen with nobody to tell.
+short Connection::interest() const {
+    if (!ok_ || state_ == ConnState::Done) return 0;
+    short ev = 0;
+    if (!hung_up_ || on_gone_) ev |= POLLRDHUP;
+    if (discarding_ || (!stray_input_ && !hung_up_)) ev |= POLLIN;
+    if (queued_ > 0) ev |= POLLOUT;
+    return ev;
+}
+
 void Connection::update_interest() {
     if (fd_ < 0) return;
-    short ev = 0;
-    if (on_gone_) ev |= POLLRDHUP;
-    if (queued_ > 0 && ok_) ev |= POLLOUT;
-    if (discarding_ && ok_) ev |= POLLIN;
+    short ev = interest();
     if (ev != events_) {
         if (ev == 0) {
             loop_.unwatch(fd_);
         } else if (events_ == 0) {
-            loop_.watch(fd_, ev, [this](short revents) { on_io(revents); });
+            loop_.rebind(fd_, ev, [this](short revents) { on_io(revents); });
         } else {
             loop_.set_events(fd_, ev);
         }
@@ -223,11 +236,16 @@ void Connection::on_io(short revents) {
     if (discarding_ && (revents & (POLLIN | POLLERR | POLLHUP))) {
         if (!discard()) return;
     }
-    if (on_gone_ && (revents & (POLLRDHUP | POLLERR | POLLHUP))) {
+    if (revents & (POLLRDHUP | POLLERR | POLLHUP)) {
         // nginx sends no ABORT_REQUEST; it closes the connection when the
         // client leaves (docs/ARCHITECTURE.md, "libfcgi").
-        fail("nginx closed the connection", false);
-        return;
+        if (on_gone_) {
+            fail("nginx closed the connection", false);
+            return;
+        }
+        hung_up_ = true;  // a write or the next watch_hangup will tell
+    } else if ((revents & POLLIN) && !discarding_) {
+        stray_input_ = true;
     }
     update_interest();
     check_done();

@@ -31,7 +31,10 @@ class Connection {
     static constexpr std::size_t kHighWater = 512 * 1024;
     static constexpr std::size_t kLowWater = 128 * 1024;
 
-    // Takes `fd` (non-blocking) for the request `request_id`.
+    // Takes `fd` (non-blocking) for the request `request_id`, and its place in the
+    // loop: watched from the start for nginx leaving, taking over the listener's
+    // registration without a system call (EventLoop::rebind), so that a kept
+    // connection's requests cost no epoll_ctl (docs/ARCHITECTURE.md, "Output").
     Connection(loop::EventLoop& loop, int fd, std::uint16_t request_id, Millis send_timeout);
     // Unwatches and closes the fd unless it was handed on (release_fd).
     ~Connection();
@@ -69,7 +72,8 @@ class Connection {
     // when the peer failed or was dropped. `done` may run before end() returns.
     void end(std::uint32_t app_status, bool discard_body, std::function<void(bool ok)> done);
 
-    // Gives up the fd (unwatched, still open) and goes Done.
+    // Gives up the fd (still open, and still watched when it was: the new owner
+    // rebinds or unwatches it) and goes Done.
     int release_fd();
 
   private:
@@ -78,6 +82,7 @@ class Connection {
     // must return without touching anything else.
     bool flush();
     bool discard();
+    short interest() const;
     void update_interest();
     void arm_timer();
     void on_timer();
@@ -103,6 +108,11 @@ class Connection {
     Callback on_drained_;
     std::function<void(bool)> done_;
     short events_ = 0;  // what the loop watches for; 0 = not watched
+    // Input this connection does not read: bytes nginx sent that are not ours to
+    // take (a late STDIN record, an unread body), so POLLIN would only repeat; and
+    // nginx's close while nobody watched for it, told to the next watch_hangup.
+    bool stray_input_ = false;
+    bool hung_up_ = false;
 
     // Discarding the body: the current record's header, then what is left of
     // its content and padding.

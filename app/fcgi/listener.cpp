@@ -29,6 +29,9 @@ constexpr Millis kHandshakeTimeout{5000};
 // (its upstream keepalive_timeout, 60 s by default): nginx closes it first.
 constexpr Millis kIdleTimeout{600000};
 constexpr int kAcceptBurst = 256;  // accepts per wakeup, so pages keep flowing too
+// The same interest as a connection being answered (fcgi::Connection::interest):
+// passing a kept fd between them costs no system call.
+constexpr short kHandshakeEvents = POLLIN | POLLRDHUP;
 
 std::runtime_error sys_error(const std::string& what) {
     return std::runtime_error(what + ": " + std::strerror(errno));
@@ -262,6 +265,8 @@ void Listener::end_connection(int fd, After after, bool ok) {
         loop_.close_later(std::move(conn));  // closes the fd
         return;
     }
+    // The fd may still be watched with the connection's handler: keep and
+    // linger rebind it, closing unwatches it first.
     conn->release_fd();
     loop_.close_later(std::move(conn));
     switch (after) {
@@ -271,6 +276,7 @@ void Listener::end_connection(int fd, After after, bool ok) {
                 keep(fd);
                 return;
             }
+            loop_.unwatch(fd);
             ::close(fd);
             return;
         case After::Linger:
@@ -278,6 +284,7 @@ void Listener::end_connection(int fd, After after, bool ok) {
             linger(fd);
             return;
         case After::Close:
+            loop_.unwatch(fd);
             ::close(fd);
             return;
     }
@@ -288,7 +295,7 @@ void Listener::linger(int fd) {
     // it closes, for at most a few seconds, without blocking the loop.
     auto timer = loop_.add_timer(Millis(5000), [this, fd] { end_linger(fd); });
     lingering_.emplace(fd, timer);
-    loop_.watch(fd, POLLIN, [this, fd](short) {
+    loop_.rebind(fd, POLLIN, [this, fd](short) {
         char buf[16384];
         for (;;) {
             ssize_t n = ::recv(fd, buf, sizeof buf, 0);
@@ -383,7 +390,7 @@ void Listener::shed_idle() {
 
 void Listener::keep(int fd) {
     start_handshake(fd, true);
-    loop_.watch(fd, POLLIN, [this, fd](short) { on_handshake_readable(fd); });
+    loop_.rebind(fd, kHandshakeEvents, [this, fd](short) { on_handshake_readable(fd); });
 }
 
 void Listener::on_handshake_readable(int fd) {
@@ -433,7 +440,8 @@ void Listener::on_handshake_readable(int fd) {
             return;
         case Peek::Incomplete:
             if (n == 0) {  // nothing yet: POLLIN will say when it comes
-                loop_.watch(fd, POLLIN, [this, fd](short) { on_handshake_readable(fd); });
+                loop_.rebind(fd, kHandshakeEvents,
+                             [this, fd](short) { on_handshake_readable(fd); });
                 return;
             }
             // POLLIN is level-triggered and peeking consumes nothing: polling for
@@ -491,7 +499,7 @@ bool feed_head(int fd, std::size_t head_len, int* libfcgi_fd) {
 void Listener::hand_over(int fd, const Head& head) {
     auto it = handshakes_.find(fd);
     loop_.cancel_timer(it->second.timer);
-    loop_.unwatch(fd);
+    // A kept fd stays watched: its Connection takes the registration over.
     handshakes_.erase(it);
 
     auto req = std::make_unique<FCGX_Request>();
@@ -507,6 +515,7 @@ void Listener::hand_over(int fd, const Head& head) {
         ++rejected_;
         spdlog::info("fastcgi connection dropped: cannot hand its params to libfcgi: {}",
                      std::strerror(errno));
+        loop_.unwatch(fd);
         ::close(fd);
         return;
     }
@@ -515,6 +524,7 @@ void Listener::hand_over(int fd, const Head& head) {
     int rc = FCGX_Accept_r(req.get());
     if (rc < 0 || req->ipcFd < 0) {
         // libfcgi already closed the connection (its copy of the head, when exact).
+        loop_.unwatch(fd);
         if (exact) ::close(fd);
         ++rejected_;
         spdlog::info("fastcgi request rejected by libfcgi ({})", rc);

@@ -57,6 +57,11 @@ EventLoop::~EventLoop() {
     ::close(epoll_fd_);
 }
 
+int EventLoop::ctl(int op, int fd, epoll_event* ev) {
+    ++interest_calls_;
+    return ::epoll_ctl(epoll_fd_, op, fd, ev);
+}
+
 void EventLoop::watch(int fd, short events, IoHandler handler) {
     if (fd < 0) throw std::invalid_argument("event loop: watch of fd " + std::to_string(fd));
     if (std::size_t(fd) >= slots_.size()) slots_.resize(std::size_t(fd) + 1);
@@ -69,9 +74,9 @@ void EventLoop::watch(int fd, short events, IoHandler handler) {
     // reused, as libpq does when PQconnectPoll opens a new socket): MOD then says
     // ENOENT and the fd is added. A dead slot's fd is normally unknown to the
     // kernel; EEXIST means its unwatch came after the fd was replaced.
-    int rc = ::epoll_ctl(epoll_fd_, was_live ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
-    if (rc < 0 && was_live && errno == ENOENT) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-    if (rc < 0 && !was_live && errno == EEXIST) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+    int rc = ctl(was_live ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+    if (rc < 0 && was_live && errno == ENOENT) rc = ctl(EPOLL_CTL_ADD, fd, &ev);
+    if (rc < 0 && !was_live && errno == EEXIST) rc = ctl(EPOLL_CTL_MOD, fd, &ev);
     if (rc < 0) {
         int err = errno;
         if (was_live) unwatch(fd);
@@ -93,11 +98,22 @@ void EventLoop::set_events(int fd, short events) {
     epoll_event ev{};
     ev.events = to_epoll(events);
     ev.data.u64 = token(fd, s.generation);
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT) {
+    if (ctl(EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT) {
         // Closed and reopened under the same number by its owner: register it again.
         // (EBADF, closed and not reopened, leaves nothing to watch.)
-        (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+        (void)ctl(EPOLL_CTL_ADD, fd, &ev);
     }
+}
+
+void EventLoop::rebind(int fd, short events, IoHandler handler) {
+    if (!watching(fd)) {
+        watch(fd, events, std::move(handler));
+        return;
+    }
+    // The generation stays: the registration, and the token it carries, are the
+    // same. The handler running now (if it is this fd's) keeps its own reference.
+    slots_[std::size_t(fd)].handler = std::make_shared<IoHandler>(std::move(handler));
+    set_events(fd, events);
 }
 
 void EventLoop::unwatch(int fd) {
@@ -112,7 +128,7 @@ void EventLoop::unwatch(int fd) {
     --watched_;
     // Fails harmlessly (EBADF, ENOENT) when the fd was closed first: the kernel
     // dropped it from the set with its last descriptor.
-    (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    (void)ctl(EPOLL_CTL_DEL, fd, nullptr);
 }
 
 bool EventLoop::watching(int fd) const {

@@ -39,6 +39,13 @@ class EventLoop {
     void watch(int fd, short events, IoHandler handler);
     // Changes a watched fd's interest; a system call only when it differs.
     void set_events(int fd, short events);
+    // Hands a watched fd to a new handler without telling the kernel unless the
+    // interest differs (then as set_events): for owners that pass one fd from one
+    // to the next (fcgi's listener and connections, a kept FastCGI connection's
+    // every request). Unlike watch, events of this pass already returned for fd go
+    // to the new handler, which must take a wake-up with nothing to do. An
+    // unwatched fd is watched.
+    void rebind(int fd, short events, IoHandler handler);
     // Forgets fd; its pending events of this pass are dropped. Never closes it.
     // Call it before closing the fd: an fd closed while watched leaves the kernel's
     // set by itself, but its handler stays here until the number is watched again.
@@ -73,6 +80,8 @@ class EventLoop {
     TimePoint now() const { return now_; }
     void update_now() { now_ = Clock::now(); }
     std::size_t watched() const { return watched_; }
+    // epoll_ctl calls so far: what changes of interest cost (tests, measurements).
+    std::uint64_t interest_calls() const { return interest_calls_; }
 
   private:
     // One per fd number. `generation` changes with every watch and unwatch of the
@@ -96,7 +105,10 @@ class EventLoop {
     int wait_timeout_ms(int max_wait_ms) const;
     void dispatch(int ready);
 
+    int ctl(int op, int fd, epoll_event* ev);
+
     int epoll_fd_ = -1;
+    std::uint64_t interest_calls_ = 0;
     std::vector<Slot> slots_;  // by fd number
     std::size_t watched_ = 0;
     std::vector<epoll_event> ready_;  // epoll_wait's batch; grows when it comes back full

@@ -244,6 +244,33 @@ BOOST_AUTO_TEST_CASE(set_events_switches_interest) {
     BOOST_TEST(calls == 1);
 }
 
+// A kept FastCGI connection passes its fd between the listener and the request
+// being answered: rebind gives the events to the new handler and tells the kernel
+// only when the interest changes.
+BOOST_AUTO_TEST_CASE(rebind_moves_the_handler_without_a_kernel_call) {
+    EventLoop loop;
+    Pipe p;
+    int first = 0, second = 0;
+    loop.rebind(p.fds[0], POLLIN, [&](short) { ++first; });  // unwatched: as watch
+    BOOST_TEST(loop.watching(p.fds[0]));
+    auto calls = loop.interest_calls();
+    loop.rebind(p.fds[0], POLLIN, [&](short) { ++second; });
+    BOOST_TEST(loop.interest_calls() == calls);
+    BOOST_TEST(loop.watched() == 1u);
+    p.poke();
+    loop.run_once(1000);
+    BOOST_TEST(first == 0);
+    BOOST_TEST(second == 1);
+    loop.rebind(p.fds[0], POLLIN | POLLRDHUP, [&](short) { ++first; });
+    BOOST_TEST(loop.interest_calls() == calls + 1);
+    loop.run_once(1000);
+    BOOST_TEST(first == 1);
+    // watch always tells the kernel (the number may be a new fd's).
+    loop.watch(p.fds[0], POLLIN | POLLRDHUP, [&](short) {});
+    BOOST_TEST(loop.interest_calls() == calls + 2);
+    loop.unwatch(p.fds[0]);
+}
+
 // stop() from the last timer, due before the pass polls: run() returns at once
 // instead of polling with no timer left to bound the wait. SIGALRM's default
 // action ends the test binary should it hang.
