@@ -211,6 +211,16 @@ def s4_rows(page, label, go_factor, node_factor=None):
 
 
 s4_rows("onerow", "S4 one-row page, 64 conns", 1.5, 2.5)
+# The one-row page with share_connections off, asyncpage against itself.
+u_rps = good_rps("s4.onerow.unshared")
+u_cpu = kv(os.path.join(RAW, "s4.onerow.unshared.cpu.txt"))
+u_reqs = sum(parse_wrk(p)["requests"] for p in runs("s4.onerow.unshared"))
+u_us = float(u_cpu["cpu_seconds"]) / u_reqs * 1e6 if u_cpu and u_reqs else None
+if u_rps:
+    add("S4 one-row page, share_connections off", "throughput / CPU per page",
+        f"{fmt(u_rps, 'rps')} / {fmt(u_us, 'us')}",
+        ratio=f"sharing: {ratio(tput['onerow']['asyncpage'], u_rps) or 0:.2f}× the pages/s, "
+              f"{ratio(cpu_us['onerow']['asyncpage'], u_us) or 0:.2f}× the CPU per page")
 s4_rows("twenty", "S4 20-query page, 64 conns", 2.5)
 s4_rows("fortunes", "S4 Fortunes page, 64 conns", 1.3)
 
