@@ -121,7 +121,8 @@ bool PgConnection::append_statement(const PipelinedStatement& st, QueryObserver*
 
 bool PgConnection::send_pipeline(const std::vector<PipelinedStatement>& statements, bool single_row,
                                  QueryObserver* observer) {
-    pipe_.emplace();
+    pipe_ = Pipeline();  // not emplace(): clang 14 sees the nested type as not yet
+                         // default-constructible
     pipe_->single_row = single_row;
     bool ok = PQenterPipelineMode(conn_) == 1;
     for (std::size_t i = 0; ok && i < statements.size(); ++i)
@@ -147,7 +148,7 @@ bool PgConnection::send_shared(const PipelinedStatement& statement, Share& share
     bool first = !pipe_;
     bool ok = true;
     if (first) {
-        pipe_.emplace();
+        pipe_ = Pipeline();
         pipe_->shared = true;
         pipe_->single_row = true;
         ok = PQenterPipelineMode(conn_) == 1;
