@@ -167,10 +167,11 @@ void Pool::detach(PgConnection& conn, QueryObserver* observer) {
     if (head) cancel_head(conn);
 }
 
-void Pool::cancel_head(PgConnection& conn) {
-    if (!conn.cancel_shared_head()) return;
+bool Pool::cancel_head(PgConnection& conn) {
+    if (!conn.cancel_shared_head()) return false;  // nothing runs, or a cancel is under way
     ++cancels_;
     canceller_.cancel(conn.cancel_key(), conn.id());
+    return true;
 }
 
 void Pool::on_statement_timed(const std::string& key, Clock::duration took) {
@@ -190,8 +191,7 @@ void Pool::on_shared_stalled(PgConnection& conn) {
         "pg connection {} (backend {}): a shared statement ran {} ms with {} behind "
         "it: cancelled, to run again alone",
         conn.id(), conn.backend_pid(), options_.share_stall.count(), conn.pipeline_left() - 1);
-    ++shared_requeues_;
-    cancel_head(conn);
+    if (cancel_head(conn)) ++shared_requeues_;
 }
 
 void Pool::start_connect() {

@@ -111,8 +111,9 @@ class Pool : public ConnectionEvents {
     void on_statement_timed(const std::string& key, Clock::duration took) override;
     void on_shared_progress(PgConnection& conn) override;
     void on_shared_stalled(PgConnection& conn) override;
-    // Cancels the running statement of a Shared connection in place.
-    void cancel_head(PgConnection& conn);
+    // Cancels the running statement of a Shared connection in place; false when
+    // there was none to cancel or a cancel is already under way.
+    bool cancel_head(PgConnection& conn);
     void enqueue(const std::string& name, int concurrency, ConnectionWaiter* waiter, bool front);
     // A Shared connection that may take one more statement, or an Idle one made
     // Shared; nullptr: none.
