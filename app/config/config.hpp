@@ -44,7 +44,8 @@ struct Config {
     // (docs/ARCHITECTURE.md, "Sharing a connection between pages").
     bool share_connections = true;
     // A statement whose 99th percentile is under share_fast may share; a shared
-    // connection whose head has run share_stall with others behind it is given up.
+    // statement that has run share_stall with others behind it is cancelled and
+    // run again alone.
     std::chrono::milliseconds share_fast{5};
     std::chrono::milliseconds share_stall{50};
 };

@@ -315,7 +315,7 @@ class PgConnection {
 
   private:
     // Who hears this slot's results now: its own observer on a Shared
-    // connection, the connection's otherwise; nobody once given up or cancelled.
+    // connection, the connection's otherwise; nobody once it is cancelled or closed.
     QueryObserver* slot_observer(const PipelineSlot& slot) const;
     bool redo_ = false;
     bool abandoned_ = false;

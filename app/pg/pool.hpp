@@ -59,7 +59,7 @@ struct PoolOptions {
     // (docs/ARCHITECTURE.md, "Sharing a connection between pages").
     bool share_connections = false;
     Millis share_fast{5};    // p99 of a fast statement; no statement is added behind an older head
-    Millis share_stall{50};  // a head this old with statements behind: given up, all sent again
+    Millis share_stall{50};  // a head this old with statements behind: cancelled, run again alone
     std::size_t share_depth = 8;  // statements at most on one shared connection
 };
 
@@ -80,8 +80,8 @@ class Pool : public ConnectionEvents {
     // Queues `waiter` on share `name`, capped at min(concurrency (if > 0),
     // share * size, at least 1). on_connection may run before this returns.
     void acquire(const std::string& name, int concurrency, ConnectionWaiter* waiter);
-    // As acquire, at the front of its share's queue: a statement sent again
-    // because its shared connection was given up keeps its turn.
+    // As acquire, at the front of its share's queue: a statement cancelled on a
+    // shared connection (QueryObserver::on_requeue) keeps its turn.
     void acquire_again(const std::string& name, int concurrency, ConnectionWaiter* waiter);
     void forget(ConnectionWaiter* waiter);
     // The observer of a statement on a Shared connection leaves it (deadline,

@@ -37,8 +37,8 @@ class TaskHost {
     // statements, when the pool knows it to be fast (HTML and JSON pages;
     // docs/ARCHITECTURE.md, "Sharing a connection between pages").
     virtual bool shares_connections() const { return false; }
-    // A section's statement is run again (its shared connection was given up):
-    // the rows it delivered so far are dropped.
+    // A section's statement is run again (cancelled on a shared connection,
+    // which rolled it back): the rows it delivered so far are dropped.
     virtual void clear_rows(std::size_t section) = 0;
     virtual void on_connection_acquired() {}
     virtual void on_query_started() {}

@@ -187,7 +187,8 @@ BOOST_AUTO_TEST_CASE(without_share_connections_nothing_is_shared) {
 }
 
 // share_fast is raised so that pages queue behind the slow head however late
-// the test's requests come; the stall limit is what sends them elsewhere.
+// the test's requests come; the stall limit is what cancels the head (to run
+// again alone) so that they go on.
 BOOST_AUTO_TEST_CASE(a_slow_statement_on_a_shared_connection_does_not_hold_the_pages_behind_it) {
     Stack s(sharing_options("400ms", "600ms"));
     Pg pg;
