@@ -124,6 +124,39 @@ BOOST_AUTO_TEST_CASE(pages_sharing_connections_get_exactly_their_own_rows) {
     BOOST_TEST(behind >= count / 4, behind << " statements shared");
 }
 
+// A parallel report's sections are tasks of their own: each may share a
+// connection with other pages' statements, and its answer must come back to
+// its own page and section.
+BOOST_AUTO_TEST_CASE(parallel_sections_of_many_pages_each_get_their_own_answer) {
+    Stack s(sharing_options("5ms", "50ms"));
+    Pg pg;
+    for (int i = 0; i < 24; ++i)
+        BOOST_TEST_REQUIRE(
+            s.get("/reports/shared_sections?format=json&n=" + std::to_string(1000 + i)).status ==
+            200);
+    const int count = 150;
+    std::vector<std::string> expected = md5s(pg, count);
+    Metrics m0 = s.metrics();
+    std::vector<Request> reqs;
+    for (int n = 0; n < count; ++n)
+        reqs.push_back(s.request("/reports/shared_sections?format=json&n=" + std::to_string(n)));
+    std::vector<Response> rs = run_concurrent(reqs);
+    for (int n = 0; n < count; ++n) {
+        const Response& r = rs[std::size_t(n)];
+        BOOST_TEST_REQUIRE(r.status == 200, "n=" << n << ": " << r.summary() << ": " << r.body);
+        auto page = parse_json(r);
+        for (const char* name : {"a", "b", "c"})
+            BOOST_TEST_REQUIRE(section(page, name)["rows"].size() == 1u, name << ": " << r.body);
+        BOOST_TEST(section(page, "a")["rows"][0][0].dump() == std::to_string(n), r.body);
+        BOOST_TEST(section(page, "b")["rows"][0][0].dump() == std::to_string(2 * n), r.body);
+        BOOST_TEST(section(page, "c")["rows"][0][0] == expected[std::size_t(n)], r.body);
+    }
+    double behind = shared(s.metrics()) - shared(m0);
+    BOOST_TEST_MESSAGE("sharing: " << count << " pages of 3 parallel sections, " << behind
+                                   << " statements sent behind another page's");
+    BOOST_TEST(behind >= count, behind << " statements shared");
+}
+
 // Behind PgBouncer in transaction mode every Sync ends a transaction, after
 // which the pooler may run the next statement of the pipeline on another
 // server connection: the answers must still come back to their own pages.
