@@ -91,6 +91,7 @@ struct PipelinedStatement {
     int nparams;
     const Oid* types;
     const char* const* values;
+    const std::string* key = nullptr;  // its statement_key, when the sender made it already
 };
 
 // Everything a connection is made with: the pool's loop, its event sink, the

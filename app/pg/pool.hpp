@@ -35,6 +35,7 @@ class ConnectionWaiter {
     // which may share a connection if the pool knows it to be fast; empty: not.
     void set_shareable(std::string key) { shareable_ = std::move(key); }
     Share* share() const { return share_; }
+    const std::string& shareable() const { return shareable_; }
 
   private:
     friend class Pool;
@@ -103,6 +104,7 @@ class Pool : public ConnectionEvents {
 
     PoolStats stats() const;
     int size() const { return options_.size; }
+    bool shares_connections() const { return options_.share_connections; }
 
   private:
     void on_connected(PgConnection& conn) override;

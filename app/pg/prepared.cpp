@@ -91,7 +91,7 @@ bool PgConnection::append_statement(const PipelinedStatement& st, QueryObserver*
                                     Share* share) {
     Pipeline& pipe = *pipe_;
     PipelineSlot& slot = pipe.slots.emplace_back();
-    slot.key = statement_key(*st.sql, st.nparams, st.types);
+    slot.key = st.key ? *st.key : statement_key(*st.sql, st.nparams, st.types);
     slot.observer = observer;
     slot.share = share;
     if (share) ++share->pipelined;

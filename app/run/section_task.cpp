@@ -29,15 +29,16 @@ void SectionTask::enqueue(bool again) {
 }
 
 // The statement of the task's one section left, when it may share a connection.
-std::string SectionTask::shareable_key() const {
-    if (no_share_ || !host_.shares_connections() || sections_.size() - next_ != 1) return {};
-    const auto& report = host_.report();
-    const auto& section = report.sections[sections_[next_]];
-    std::vector<Oid> types;
-    types.reserve(section.param_index.size());
-    for (std::size_t idx : section.param_index)
-        types.push_back(reports::param_type_oid(report.params[idx].type));
-    return pg::statement_key(section.sql, static_cast<int>(types.size()), types.data());
+// Its parameters are bound here, once: run_shared sends them as they are.
+std::string SectionTask::shareable_key() {
+    if (no_share_ || !host_.pool().shares_connections() || !host_.shares_connections() ||
+        sections_.size() - next_ != 1)
+        return {};
+    const auto& section = host_.report().sections[sections_[next_]];
+    params_.clear();
+    types_.clear();
+    add_params(section);
+    return pg::statement_key(section.sql, static_cast<int>(types_.size()), types_.data());
 }
 
 void SectionTask::stop(SectionStatus unfinished, const std::string& message) {
@@ -133,16 +134,14 @@ void SectionTask::run_next() {
         send_failed();
 }
 
-// Behind other pages' statements on a Shared connection.
+// Behind other pages' statements on a Shared connection. The pool gives one
+// only to a waiter with a shareable() key, whose parameters shareable_key bound.
 void SectionTask::run_shared() {
     shared_ = true;
     const auto& section = host_.report().sections[sections_[next_]];
-    params_.clear();
-    types_.clear();
-    add_params(section);
     begin_section();
     pg::PipelinedStatement statement{&section.sql, static_cast<int>(params_.size()), types_.data(),
-                                     params_.data()};
+                                     params_.data(), &shareable()};
     if (!conn_->send_shared(statement, *share(), this)) {
         shared_ = false;
         send_failed();

@@ -77,7 +77,7 @@ class SectionTask final : public pg::ConnectionWaiter, public pg::QueryObserver 
     void on_notice(pg::PgConnection& conn, const PGresult* notice) override;
     void on_requeue(pg::PgConnection& conn) override;
     void enqueue(bool again);
-    std::string shareable_key() const;
+    std::string shareable_key();
     void run_shared();
     void run_next();
     void run_pipeline();
