@@ -41,6 +41,22 @@ Reports lease_reports() {
     return Reports{{"lease_rows", kLeaseRows}, {"lease_once", with_retries_0(kLeaseRows)}};
 }
 
+// One worker serving the lease reports.
+ServerOptions one_worker(const ReportDir& reports) {
+    ServerOptions o;
+    o.workers = 1;
+    o.reports_dir = reports.path();
+    return o;
+}
+
+// The job's statement runs on this server (the suite's cases run side by side,
+// each with its own server and the same report).
+void wait_for_lease_row(Pg& pg, Stack& s) {
+    BOOST_TEST_REQUIRE(wait_until(
+        [&] { return pg.count_active(s.server().application_name(), "%own_lease_row%") == 1; },
+        5s));
+}
+
 bool is_running(const json& j) {
     return j["state"] == "running";
 }
@@ -85,9 +101,7 @@ void killed_worker_job_runs_again(Stack& s, const std::string& jobs_dsn) {
     json running = wait_job(s, id, is_running, 10);
     BOOST_TEST_REQUIRE(is_running(running), running.dump());
     BOOST_TEST(running["attempt"] == 1);
-    BOOST_TEST_REQUIRE(wait_until(
-        [&] { return pg.count_active(s.server().application_name(), "%own_lease_row%") == 1; },
-        5s));
+    wait_for_lease_row(pg, s);
     std::string first_run = job_run(jobs, id);
     pid_t victim = s.server().wait_workers(1)[0];
 
@@ -117,9 +131,7 @@ BOOST_AUTO_TEST_SUITE(job_leases)
 
 BOOST_AUTO_TEST_CASE(killed_worker_job_runs_again_and_succeeds) {
     ReportDir reports(lease_reports());
-    ServerOptions o;
-    o.workers = 1;
-    o.reports_dir = reports.path();
+    ServerOptions o = one_worker(reports);
     Stack s(o);
     killed_worker_job_runs_again(s, s.server().jobs_dsn());
 }
@@ -134,9 +146,7 @@ BOOST_AUTO_TEST_CASE(killed_worker_job_runs_again_with_a_uri_jobs_dsn) {
     std::string uri = "postgresql:///" + f["dbname"] + "?host=" + f["host"];
     if (f.count("port")) uri += "&port=" + f["port"];
     if (f.count("user")) uri += "&user=" + f["user"];
-    ServerOptions o;
-    o.workers = 1;
-    o.reports_dir = reports.path();
+    ServerOptions o = one_worker(reports);
     o.config["jobs_dsn"] = toml_string(uri);
     Stack s(o);
     killed_worker_job_runs_again(s, db.dsn());
@@ -144,18 +154,14 @@ BOOST_AUTO_TEST_CASE(killed_worker_job_runs_again_with_a_uri_jobs_dsn) {
 
 BOOST_AUTO_TEST_CASE(killed_worker_job_without_retries_fails_naming_the_worker) {
     ReportDir reports(lease_reports());
-    ServerOptions o;
-    o.workers = 1;
-    o.reports_dir = reports.path();
+    ServerOptions o = one_worker(reports);
     Stack s(o);
     Pg pg;
     json created = create_job(s, "lease_once", "secs=3");
     BOOST_TEST(created["max_attempts"] == 1, "retries: 0 " << created.dump());
     std::string id = created["id"];
     BOOST_TEST_REQUIRE(is_running(wait_job(s, id, is_running, 10)));
-    BOOST_TEST_REQUIRE(wait_until(
-        [&] { return pg.count_active(s.server().application_name(), "%own_lease_row%") == 1; },
-        5s));
+    wait_for_lease_row(pg, s);
     pid_t victim = s.server().wait_workers(1)[0];
 
     auto killed = Clock::now();
@@ -195,9 +201,7 @@ BOOST_AUTO_TEST_CASE(vanished_host_loses_its_job_to_another_server_and_writes_no
     std::string id = create_job(a, "lease_rows", "secs=3")["id"];
     BOOST_TEST_REQUIRE(is_running(wait_job(a, id, is_running, 10)));
     Stack b(bo);  // started once A holds the job
-    BOOST_TEST_REQUIRE(wait_until(
-        [&] { return pg.count_active(a.server().application_name(), "%own_lease_row%") == 1; },
-        5s));
+    wait_for_lease_row(pg, a);
     BOOST_TEST_REQUIRE(relay.accepted() > 0);
     std::string first_run = job_run(jobs, id);
     pid_t a_worker = a.server().wait_workers(1)[0];
@@ -251,9 +255,7 @@ BOOST_AUTO_TEST_CASE(a_lost_database_session_runs_the_job_again) {
     Pg jobs(s.server().jobs_dsn());
     std::string id = create_job(s, "lease_rows", "secs=2")["id"];
     BOOST_TEST_REQUIRE(is_running(wait_job(s, id, is_running, 10)));
-    BOOST_TEST_REQUIRE(wait_until(
-        [&] { return pg.count_active(s.server().application_name(), "%own_lease_row%") == 1; },
-        5s));
+    wait_for_lease_row(pg, s);
     BOOST_TEST_REQUIRE(pg.scalar_int("SELECT count(pg_terminate_backend(pid)) FROM "
                                      "pg_stat_activity WHERE query LIKE '%own_lease_row%' "
                                      "AND application_name = $1",

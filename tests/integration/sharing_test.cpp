@@ -93,19 +93,34 @@ void wait_for_head(Stack& s, Pg& pg) {
         "the slow statement never showed up in pg_stat_activity");
 }
 
+// A server of its own with the echo statement known fast, the md5 of each n
+// below `count`, and its metrics before the test's load.
+struct WarmServer {
+    WarmServer(const std::string& fast, const std::string& stall, int count)
+        : s(sharing_options(fast, stall)) {
+        warm_up(s);
+        expected = md5s(pg, count);
+        before = s.metrics();
+    }
+    // How much `name` grew since the warm-up.
+    double grown(const std::string& name) const {
+        return s.metrics().value(name) - before.value(name);
+    }
+
+    Stack s;
+    Pg pg;
+    std::vector<std::string> expected;
+    Metrics before;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sharing)
 
 BOOST_AUTO_TEST_CASE(pages_sharing_connections_get_exactly_their_own_rows) {
-    Stack s(sharing_options("5ms", "50ms"));
-    Pg pg;
-    warm_up(s);
     const int count = 300;
-    std::vector<std::string> expected = md5s(pg, count);
-    Metrics m0 = s.metrics();
-    std::vector<Response> rs = run_concurrent(echo_requests(s, 0, count));
-    Metrics m1 = s.metrics();
+    WarmServer w("5ms", "50ms", count);
+    std::vector<Response> rs = run_concurrent(echo_requests(w.s, 0, count));
     for (int n = 0; n < count; ++n) {
         if (n == 13) {
             // Its own statement failed (division by zero) in its own implicit
@@ -115,9 +130,9 @@ BOOST_AUTO_TEST_CASE(pages_sharing_connections_get_exactly_their_own_rows) {
             BOOST_TEST(section(j, "echo")["error"]["sqlstate"] == "22012", rs[n].body);
             continue;
         }
-        check_echo(rs[n], n, expected[std::size_t(n)]);
+        check_echo(rs[n], n, w.expected[std::size_t(n)]);
     }
-    double behind = shared(m1) - shared(m0);
+    double behind = w.grown("asyncpage_shared_statements_total");
     BOOST_TEST_MESSAGE("sharing: " << count << " pages on 2 connections, " << behind
                                    << " statements sent behind another page's");
     // Two connections for 300 pages at once: most statements went behind others.
@@ -223,31 +238,24 @@ BOOST_AUTO_TEST_CASE(without_share_connections_nothing_is_shared) {
 // the test's requests come; the stall limit is what cancels the head (to run
 // again alone) so that they go on.
 BOOST_AUTO_TEST_CASE(a_slow_statement_on_a_shared_connection_does_not_hold_the_pages_behind_it) {
-    Stack s(sharing_options("400ms", "600ms"));
-    Pg pg;
-    warm_up(s);
-    std::vector<std::string> expected = md5s(pg, 20);
-    Metrics m0 = s.metrics();
+    WarmServer w("400ms", "600ms", 20);
     // The same statement, known fast, sleeps 3 s this time.
-    auto slow = request_async(s.request("/reports/shared_echo?format=json&n=7&wait=3", 20000));
-    wait_for_head(s, pg);
+    auto slow = request_async(w.s.request("/reports/shared_echo?format=json&n=7&wait=3", 20000));
+    wait_for_head(w.s, w.pg);
     auto started = Clock::now();
-    auto fast = run_concurrent_async(echo_requests(s, 0, 20));
+    auto fast = run_concurrent_async(echo_requests(w.s, 0, 20));
     std::vector<Response> rs = fast.get();
     double fast_done = seconds_since(started);
     Response r = slow.get();
-    Metrics m1 = s.metrics();
-    double max_fast = check_echoes(rs, expected);
+    double max_fast = check_echoes(rs, w.expected);
     BOOST_TEST_MESSAGE("sharing: 3 s statement at the head, stall 600 ms: fast pages done after "
                        << max_fast << " s (all " << fast_done << " s); the slow page "
                        << r.summary());
-    // Behind the 3 s head until the 600 ms stall limit at most, then sent again.
+    // Behind the 3 s head until the 600 ms stall limit at most, when it is cancelled.
     BOOST_TEST(max_fast < 2.0, "a fast page took " << max_fast << " s");
-    BOOST_TEST(m1.value("asyncpage_shared_requeues_total") -
-                   m0.value("asyncpage_shared_requeues_total") >=
-               1);
+    BOOST_TEST(w.grown("asyncpage_shared_requeues_total") >= 1);
     // The slow page itself was run again on a connection of its own, and is whole.
-    check_echo(r, 7, pg.scalar("SELECT md5('7')"));
+    check_echo(r, 7, w.expected[7]);
     BOOST_TEST(r.seconds >= 3.0);
 }
 
@@ -255,14 +263,11 @@ BOOST_AUTO_TEST_CASE(a_slow_statement_on_a_shared_connection_does_not_hold_the_p
 // some when the stall limit cancels it: they are dropped, and the page has the
 // 30 rows of its run alone, not those and the first ones again.
 BOOST_AUTO_TEST_CASE(a_cancelled_head_keeps_none_of_the_rows_it_had_sent) {
-    Stack s(sharing_options("400ms", "600ms"));
-    Pg pg;
-    warm_up(s);
-    Metrics m0 = s.metrics();
+    WarmServer w("400ms", "600ms", 5);
     auto slow = request_async(
-        s.request("/reports/shared_echo?format=json&n=7&wait=3&rows=30&pad=2000", 20000));
-    wait_for_head(s, pg);
-    std::vector<Response> rs = run_concurrent(echo_requests(s, 0, 5));
+        w.s.request("/reports/shared_echo?format=json&n=7&wait=3&rows=30&pad=2000", 20000));
+    wait_for_head(w.s, w.pg);
+    check_echoes(run_concurrent(echo_requests(w.s, 0, 5)), w.expected);
     Response r = slow.get();
     BOOST_TEST_REQUIRE(r.status == 200, r.summary() << ": " << r.body);
     auto page = parse_json(r);
@@ -272,44 +277,36 @@ BOOST_AUTO_TEST_CASE(a_cancelled_head_keeps_none_of_the_rows_it_had_sent) {
     BOOST_TEST(rows.size() == 30u);
     for (const auto& row : rows)
         BOOST_TEST(row[0].dump() == "7");
-    BOOST_TEST(s.metrics().value("asyncpage_shared_requeues_total") -
-                   m0.value("asyncpage_shared_requeues_total") ==
-               1);
+    BOOST_TEST(w.grown("asyncpage_shared_requeues_total") == 1);
     BOOST_TEST(r.seconds >= 3.0);
 }
 
 BOOST_AUTO_TEST_CASE(a_page_that_times_out_or_is_left_mid_pipeline_leaves_the_others_correct) {
     // A stall limit past every page's time: only the pages ending early act.
-    Stack s(sharing_options("400ms", "20s"));
-    Pg pg;
-    warm_up(s);
-    std::vector<std::string> expected = md5s(pg, 20);
-    Metrics m0 = s.metrics();
+    WarmServer w("400ms", "20s", 20);
     // The head: the same statement under a 1 s deadline, sleeping 3 s.
     auto late =
-        request_async(s.request("/reports/shared_echo_short?format=json&n=5&wait=3", 20000));
-    wait_for_head(s, pg);
+        request_async(w.s.request("/reports/shared_echo_short?format=json&n=5&wait=3", 20000));
+    wait_for_head(w.s, w.pg);
     // Behind it: a page whose client leaves after 300 ms, and fast pages.
-    auto left = request_async(s.request("/reports/shared_echo?format=json&n=8", 300));
-    auto fast = run_concurrent_async(echo_requests(s, 0, 20));
+    auto left = request_async(w.s.request("/reports/shared_echo?format=json&n=8", 300));
+    auto fast = run_concurrent_async(echo_requests(w.s, 0, 20));
     std::vector<Response> rs = fast.get();
     Response gone = left.get();
     Response r = late.get();
     auto answered = Clock::now();
-    double max_fast = check_echoes(rs, expected);
+    double max_fast = check_echoes(rs, w.expected);
     BOOST_TEST_MESSAGE("sharing: head timed out at 1 s: "
                        << r.summary() << "; fast pages behind it done after " << max_fast << " s");
     BOOST_TEST(gone.curl_code == 28, "the leaving client got " << gone.summary());
     BOOST_TEST(r.status == 504, r.summary() << ": " << r.body);
-    // Sent again when the head's page ended at 1 s, not after its 3 s.
+    // Answered once the head was cancelled as its page ended at 1 s, not after its 3 s.
     BOOST_TEST(max_fast < 2.0, "a fast page took " << max_fast << " s");
-    Metrics m1 = s.metrics();
-    BOOST_TEST(
-        m1.value("asyncpage_client_aborts_total") - m0.value("asyncpage_client_aborts_total") == 1);
+    BOOST_TEST(w.grown("asyncpage_client_aborts_total") == 1);
     // The timed-out head was cancelled in PostgreSQL.
     BOOST_TEST(
-        wait_until([&] { return pg.count_active(s.server().application_name(), "%md5%") == 0; }, 1s,
-                   10ms),
+        wait_until([&] { return w.pg.count_active(w.s.server().application_name(), "%md5%") == 0; },
+                   1s, 10ms),
         "the timed-out statement still ran 1 s after its page's answer");
     BOOST_TEST_MESSAGE("backend idle " << seconds_since(answered) << " s after the answer");
 }
