@@ -170,15 +170,18 @@ for page in ("onerow", "twenty", "fortunes"):
         if failures(f"s4.{page}.{s}"):
             notes.append(f"S4 {page} on {s}: {failures(f's4.{page}.{s}')} failed requests "
                          "(non-2xx or socket errors; throughput counts 2xx only)")
-# Server CPU (nginx + the peer + PostgreSQL, user + system) per page, from the
-# same loads as the throughput.
-cpu_us = {}
-for page in ("onerow", "twenty", "fortunes"):
-    cpu_us[page] = {}
-    for s in PEERS:
-        cpu = kv(os.path.join(RAW, f"s4.{page}.{s}.cpu.txt"))
-        reqs = sum(parse_wrk(p)["requests"] for p in runs(f"s4.{page}.{s}"))
-        cpu_us[page][s] = float(cpu["cpu_seconds"]) / reqs * 1e6 if cpu and reqs else None
+
+
+def cpu_per_page_us(load):
+    """Server CPU (nginx + the peer + PostgreSQL, user + system) per page of a
+    load, in µs, from the same loads as the throughput."""
+    cpu = kv(os.path.join(RAW, f"{load}.cpu.txt"))
+    reqs = sum(parse_wrk(p)["requests"] for p in runs(load))
+    return float(cpu["cpu_seconds"]) / reqs * 1e6 if cpu and reqs else None
+
+
+cpu_us = {page: {s: cpu_per_page_us(f"s4.{page}.{s}") for s in PEERS}
+          for page in ("onerow", "twenty", "fortunes")}
 
 
 def vs_go(values, peer="asyncpage"):
@@ -213,9 +216,7 @@ def s4_rows(page, label, go_factor, node_factor=None):
 s4_rows("onerow", "S4 one-row page, 64 conns", 1.5, 2.5)
 # The one-row page with share_connections off, asyncpage against itself.
 u_rps = good_rps("s4.onerow.unshared")
-u_cpu = kv(os.path.join(RAW, "s4.onerow.unshared.cpu.txt"))
-u_reqs = sum(parse_wrk(p)["requests"] for p in runs("s4.onerow.unshared"))
-u_us = float(u_cpu["cpu_seconds"]) / u_reqs * 1e6 if u_cpu and u_reqs else None
+u_us = cpu_per_page_us("s4.onerow.unshared")
 if u_rps:
     add("S4 one-row page, share_connections off", "throughput / CPU per page",
         f"{fmt(u_rps, 'rps')} / {fmt(u_us, 'us')}",
